@@ -1,0 +1,30 @@
+import { type InferInsertModel, type InferSelectModel } from "drizzle-orm";
+import { bigint, index, jsonb, pgTable, primaryKey, uuid } from "drizzle-orm/pg-core";
+import { tstz } from "./columns";
+import { runEventType } from "./enums";
+import { runs } from "./runs";
+
+/**
+ * Everything that happened to a run, in order: status changes, epochs, progress and log lines. `seq` is dense per run
+ * (taken from runs.last_event_seq), so a late subscriber replays up to a seq and then streams from seq + 1 with no gap
+ * and no duplicate at the seam.
+ */
+export const runEvents = pgTable(
+  "run_events",
+  {
+    runId: uuid("run_id")
+      .notNull()
+      .references(() => runs.id, { onDelete: "cascade" }),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    type: runEventType("type").notNull(),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+    at: tstz("at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: "run_events_pkey", columns: [t.runId, t.seq] }),
+    index("run_events_run_type_idx").on(t.runId, t.type, t.seq),
+  ],
+);
+
+export type RunEventRow = InferSelectModel<typeof runEvents>;
+export type NewRunEventRow = InferInsertModel<typeof runEvents>;

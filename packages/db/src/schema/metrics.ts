@@ -1,0 +1,58 @@
+import { type InferInsertModel, type InferSelectModel } from "drizzle-orm";
+import { doublePrecision, index, integer, pgTable, primaryKey, text, uuid } from "drizzle-orm/pg-core";
+import { tstz } from "./columns";
+import { runs } from "./runs";
+
+/**
+ * Epoch metric points. The primary key (run, key, step) makes a re-sent epoch an upsert, never a duplicate.
+ * Points belong to their run and go with it.
+ */
+export const metricPoints = pgTable(
+  "metric_points",
+  {
+    runId: uuid("run_id")
+      .notNull()
+      .references(() => runs.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    step: integer("step").notNull(),
+    value: doublePrecision("value").notNull(),
+    recordedAt: tstz("recorded_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ name: "metric_points_pkey", columns: [t.runId, t.key, t.step] })],
+);
+
+/**
+ * One row per (run, key) kept up to date at write time, so list/sort/filter queries over thousands of runs read a
+ * summary instead of scanning points. `best` is the minimum for loss-like keys and the maximum otherwise.
+ */
+export const metricSummaries = pgTable(
+  "metric_summaries",
+  {
+    runId: uuid("run_id")
+      .notNull()
+      .references(() => runs.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    last: doublePrecision("last").notNull(),
+    lastStep: integer("last_step").notNull(),
+    min: doublePrecision("min").notNull(),
+    max: doublePrecision("max").notNull(),
+    best: doublePrecision("best").notNull(),
+    bestStep: integer("best_step").notNull(),
+    count: integer("count").notNull(),
+    updatedAt: tstz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: "metric_summaries_pkey", columns: [t.runId, t.key] }),
+    index("metric_summaries_key_best_idx").on(t.key, t.best, t.runId),
+    index("metric_summaries_key_last_idx").on(t.key, t.last),
+  ],
+);
+
+/** Whether a smaller value of this metric is better (loss, error, mse...). */
+export function isLowerBetter(key: string): boolean {
+  return /(^|_)(loss|error|err|mse|mae|rmse|perplexity)$/i.test(key);
+}
+
+export type MetricPointRow = InferSelectModel<typeof metricPoints>;
+export type NewMetricPointRow = InferInsertModel<typeof metricPoints>;
+export type MetricSummaryRow = InferSelectModel<typeof metricSummaries>;
