@@ -123,6 +123,7 @@ CREATE TABLE "metric_summaries" (
 	"best" double precision NOT NULL,
 	"best_step" integer NOT NULL,
 	"count" integer NOT NULL,
+	"lower_is_better" boolean NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "metric_summaries_pkey" PRIMARY KEY("run_id","key")
 );

@@ -1,5 +1,5 @@
 import { type InferInsertModel, type InferSelectModel } from "drizzle-orm";
-import { doublePrecision, index, integer, pgTable, primaryKey, text, uuid } from "drizzle-orm/pg-core";
+import { boolean, doublePrecision, index, integer, pgTable, primaryKey, text, uuid } from "drizzle-orm/pg-core";
 import { tstz } from "./columns";
 import { runs } from "./runs";
 
@@ -39,6 +39,8 @@ export const metricSummaries = pgTable(
     best: doublePrecision("best").notNull(),
     bestStep: integer("best_step").notNull(),
     count: integer("count").notNull(),
+    /** Direction of "best" for this key (see isLowerBetter), stored so SQL can update `best` without knowing keys. */
+    lowerIsBetter: boolean("lower_is_better").notNull(),
     updatedAt: tstz("updated_at").notNull().defaultNow(),
   },
   (t) => [

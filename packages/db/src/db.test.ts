@@ -1,0 +1,209 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { and, eq } from "drizzle-orm";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createDb } from "./create-db";
+import { DatabaseConnectionError } from "./errors";
+import { datasets, evaluations, metricPoints, metricSummaries, models, projects, runEvents, runs } from "./schema";
+import { createTestDb, testDrivers, type TestDb } from "./testing";
+import { seedRunGraph, sqlState } from "./test-fixtures";
+import { appendRunEvents } from "./writes/events";
+import { recordMetricPoints } from "./writes/metrics";
+
+describe.each(testDrivers())("data layer on %s", (driver) => {
+  let h: TestDb;
+  beforeEach(async () => {
+    h = await createTestDb(driver);
+  });
+  afterEach(async () => {
+    await h?.close();
+  });
+
+  it("has every table after migrating from empty, and migrating again changes nothing", async () => {
+    const tables = async () =>
+      (
+        await h.query<{ table_name: string }>(
+          "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
+        )
+      ).map((r) => r.table_name);
+    const before = await tables();
+    expect(before).toEqual(
+      expect.arrayContaining([
+        "artifacts",
+        "datasets",
+        "evaluations",
+        "metric_points",
+        "metric_summaries",
+        "models",
+        "projects",
+        "run_events",
+        "runs",
+        "worker_tokens",
+        "workers",
+      ]),
+    );
+    const applied = async () => (await h.query<{ n: number }>("SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations"))[0]!.n;
+    const appliedBefore = await applied();
+    expect(appliedBefore).toBeGreaterThan(0);
+    // Re-running the migrator against the already-migrated database is a no-op.
+    const { migrate } =
+      driver === "pglite" ? await import("drizzle-orm/pglite/migrator") : await import("drizzle-orm/node-postgres/migrator");
+    const { migrationsFolder } = await import("./migrations");
+    await (migrate as (db: unknown, c: { migrationsFolder: string }) => Promise<void>)(h.db, { migrationsFolder });
+    expect(await tables()).toEqual(before);
+    expect(await applied()).toBe(appliedBefore);
+  });
+
+  it("upserts a metric point re-sent for the same run/key/step and keeps the summary exact", async () => {
+    const { run } = await seedRunGraph(h.db);
+    const epoch = (step: number, loss: number, acc: number) => [
+      { runId: run.id, key: "loss", step, value: loss },
+      { runId: run.id, key: "val_acc", step, value: acc },
+    ];
+    expect((await recordMetricPoints(h.db, [...epoch(1, 0.9, 0.5), ...epoch(2, 0.4, 0.8)])).inserted).toBe(4);
+    // The worker retries epoch 2 after a lost response, then sends epoch 3.
+    expect((await recordMetricPoints(h.db, epoch(2, 0.4, 0.8))).inserted).toBe(0);
+    await recordMetricPoints(h.db, epoch(3, 0.6, 0.7));
+
+    const points = await h.db.select().from(metricPoints).where(eq(metricPoints.runId, run.id));
+    expect(points).toHaveLength(6);
+    const [loss] = await h.db
+      .select()
+      .from(metricSummaries)
+      .where(and(eq(metricSummaries.runId, run.id), eq(metricSummaries.key, "loss")));
+    expect(loss).toMatchObject({ last: 0.6, lastStep: 3, min: 0.4, max: 0.9, best: 0.4, bestStep: 2, count: 3, lowerIsBetter: true });
+    const [acc] = await h.db
+      .select()
+      .from(metricSummaries)
+      .where(and(eq(metricSummaries.runId, run.id), eq(metricSummaries.key, "val_acc")));
+    expect(acc).toMatchObject({ last: 0.7, best: 0.8, bestStep: 2, count: 3, lowerIsBetter: false });
+  });
+
+  it("rejects a non-finite metric value before writing anything", async () => {
+    const { run } = await seedRunGraph(h.db);
+    await expect(
+      recordMetricPoints(h.db, [
+        { runId: run.id, key: "loss", step: 1, value: 0.5 },
+        { runId: run.id, key: "loss", step: 2, value: Number.NaN },
+      ]),
+    ).rejects.toThrow(/not a finite number/);
+    expect(await h.db.select().from(metricPoints)).toHaveLength(0);
+  });
+
+  it("keeps dataset name + version unique", async () => {
+    const { dataset } = await seedRunGraph(h.db);
+    const { id: _id, createdAt: _c, ...copy } = dataset;
+    const error = await h.db.insert(datasets).values(copy).then(() => null, (e: unknown) => e);
+    expect(sqlState(error)).toBe("23505");
+    await h.db.insert(datasets).values({ ...copy, version: 2 });
+    expect(await h.db.select().from(datasets).where(eq(datasets.name, dataset.name))).toHaveLength(2);
+  });
+
+  it("restricts deletes that would lose history, and a run's own records go with the run", async () => {
+    const { project, dataset, model, run } = await seedRunGraph(h.db);
+    for (const attempt of [
+      h.db.delete(datasets).where(eq(datasets.id, dataset.id)),
+      h.db.delete(models).where(eq(models.id, model.id)),
+      h.db.delete(projects).where(eq(projects.id, project.id)),
+    ]) {
+      // foreign_key_violation (Postgres 15) or restrict_violation (Postgres 18, PGlite).
+      expect(sqlState(await attempt.then(() => null, (e: unknown) => e))).toMatch(/^23(503|001)$/);
+    }
+    await recordMetricPoints(h.db, [{ runId: run.id, key: "loss", step: 1, value: 1 }]);
+    await appendRunEvents(h.db, run.id, [{ type: "LOG", payload: { level: "info", message: "hi" } }]);
+    await h.db.insert(evaluations).values({
+      runId: run.id,
+      split: "test",
+      numExamples: 2,
+      loss: 0.1,
+      accuracy: 1,
+      macroF1: 1,
+      classNames: ["5", "6"],
+      perClass: [],
+      confusionMatrix: [
+        [1, 0],
+        [0, 1],
+      ],
+    });
+    await h.db.delete(runs).where(eq(runs.id, run.id));
+    expect(await h.db.select().from(metricPoints)).toHaveLength(0);
+    expect(await h.db.select().from(runEvents)).toHaveLength(0);
+    expect(await h.db.select().from(evaluations)).toHaveLength(0);
+  });
+
+  it("rejects out-of-range run configuration at the database too", async () => {
+    const { run } = await seedRunGraph(h.db);
+    const { id: _id, createdAt: _c, ...copy } = run;
+    for (const bad of [{ learningRate: 0 }, { epochs: 0 }, { batchSize: 0 }, { validationSplit: 1 }]) {
+      const error = await h.db.insert(runs).values({ ...copy, ...bad }).then(() => null, (e: unknown) => e);
+      expect(sqlState(error), JSON.stringify(bad)).toBe("23514");
+    }
+  });
+
+  it("numbers a run's events densely, also when writers race", async () => {
+    const { run } = await seedRunGraph(h.db);
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        h.db.transaction((tx) =>
+          appendRunEvents(tx, run.id, [
+            { type: "PROGRESS", payload: { i, part: 0 } },
+            { type: "PROGRESS", payload: { i, part: 1 } },
+          ]),
+        ),
+      ),
+    );
+    const events = await h.db.select().from(runEvents).where(eq(runEvents.runId, run.id)).orderBy(runEvents.seq);
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    // Each writer's two events are adjacent: the run row lock serialises writers.
+    for (let k = 0; k < 20; k += 2) expect(events[k]!.payload.i).toBe(events[k + 1]!.payload.i);
+    const [{ lastEventSeq }] = (await h.db.select({ lastEventSeq: runs.lastEventSeq }).from(runs).where(eq(runs.id, run.id))) as [
+      { lastEventSeq: number },
+    ];
+    expect(lastEventSeq).toBe(20);
+  });
+
+  it("enforces model lineage: a fine-tuned model names its source run", async () => {
+    const { model, artifact } = await seedRunGraph(h.db);
+    const error = await h.db
+      .insert(models)
+      .values({ ...model, id: undefined, createdAt: undefined, name: "ft", kind: "FINE_TUNED", parentId: model.id, artifactId: artifact.id })
+      .then(() => null, (e: unknown) => e);
+    expect(sqlState(error)).toBe("23514");
+  });
+});
+
+describe("createDb", () => {
+  it("keeps embedded data in DATA_DIR across restarts", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "tunelab-db-"));
+    try {
+      const first = await createDb({ dataDir: dir, databaseUrl: "" });
+      expect(first.driver).toBe("pglite");
+      await first.db.insert(projects).values({ name: "kept" });
+      await first.close();
+      const second = await createDb({ dataDir: dir, databaseUrl: "" });
+      expect((await second.db.select().from(projects)).map((p) => p.name)).toEqual(["kept"]);
+      await second.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("names the host and what to check when Postgres is unreachable", async () => {
+    // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    const error = await createDb({ databaseUrl: "postgres://tunelab:secret@127.0.0.1:1/tunelab" }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DatabaseConnectionError);
+    const message = (error as Error).message;
+    expect(message).toContain("127.0.0.1:1/tunelab");
+    expect(message).toMatch(/connection refused/);
+    expect(message).not.toContain("secret");
+  });
+
+  it("reports a malformed DATABASE_URL as such", async () => {
+    await expect(createDb({ databaseUrl: "mysql://x@y/z" })).rejects.toThrow(/must start with postgres:\/\//);
+    await expect(createDb({ databaseUrl: "not a url" })).rejects.toThrow(/not a valid URL/);
+  });
+});

@@ -1,0 +1,9 @@
+export { createDb, defaultDataDir, type CreateDbOptions } from "./create-db";
+export type { Db, DbDriver, DbHandle, NotificationHandler, Tx } from "./client";
+export { DatabaseConnectionError, describeDatabaseUrl } from "./errors";
+export { migrationsFolder } from "./migrations";
+export { openPglite, type PgliteOptions } from "./pglite";
+export { openPostgres, type PostgresOptions } from "./postgres";
+export * from "./schema";
+export { recordMetricPoints, type MetricPointInput } from "./writes/metrics";
+export { appendRunEvents, type RunEventInput } from "./writes/events";
