@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 import type { DbHandle } from "./client";
 import { openPglite } from "./pglite";
@@ -13,9 +14,20 @@ export interface CreateDbOptions {
   maxConnections?: number;
 }
 
-/** Default root for local data: `DATA_DIR`, else `.tunelab` in the working directory. */
+/**
+ * Default root for local data: `DATA_DIR`, else `.tunelab` at the workspace root (found by walking up to
+ * pnpm-workspace.yaml), so the API and the local worker agree whichever package directory they start in.
+ */
 export function defaultDataDir(): string {
-  return path.resolve(process.env.DATA_DIR || ".tunelab");
+  if (process.env.DATA_DIR) return path.resolve(process.env.DATA_DIR);
+  return path.join(findWorkspaceRoot(process.cwd()) ?? process.cwd(), ".tunelab");
+}
+
+function findWorkspaceRoot(start: string): string | undefined {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, "pnpm-workspace.yaml"))) return dir;
+    if (path.dirname(dir) === dir) return undefined;
+  }
 }
 
 /**
