@@ -1,0 +1,11 @@
+export { ApiClient, type ApiClientOptions } from "./api/client";
+export { ApiError, LeaseLostError } from "./api/errors";
+export type * from "./api/types";
+export { ArtifactCache } from "./cache";
+export type { BackendProbe, EngineEvent, TrainingEngine, TrainInput, TrainOutput } from "./engine";
+export { loadConfig, ConfigError, BACKENDS, type Backend, type WorkerConfig } from "./env";
+export { createLogger } from "./log";
+export { RunReporter } from "./reporter";
+export { startRun, type ActiveRun, type RunOutcome, type StopReason } from "./run-executor";
+export { createTrainerEngine } from "./trainer-engine";
+export { Worker, chooseBackends } from "./worker";

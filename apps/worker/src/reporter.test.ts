@@ -1,0 +1,97 @@
+import { pino } from "pino";
+import { describe, expect, it } from "vitest";
+import type { ApiClient } from "./api/client";
+import { ApiError, LeaseLostError } from "./api/errors";
+import type { EpochInput, ProgressInput } from "./api/types";
+import { RunReporter, finiteMetrics } from "./reporter";
+
+const log = pino({ level: "silent" });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function fakeApi(behaviour: { failEpochCalls?: number; leaseLostOnEpoch?: number } = {}) {
+  const stored = new Map<number, Record<string, number>>();
+  const batches: number[][] = [];
+  const progress: { at: number; input: ProgressInput }[] = [];
+  let epochCalls = 0;
+  const api = {
+    async reportEpochs(_w: string, _r: string, epochs: EpochInput[], options?: { onRetry?: (...a: unknown[]) => void }) {
+      // The real client retries inside; emulate an API that is down for the first calls.
+      for (;;) {
+        epochCalls++;
+        await sleep(5);
+        if (epochCalls <= (behaviour.failEpochCalls ?? 0)) {
+          options?.onRetry?.(new ApiError("down", "NETWORK", true), epochCalls, 5);
+          continue;
+        }
+        break;
+      }
+      if (behaviour.leaseLostOnEpoch && epochs.some((e) => e.epoch >= behaviour.leaseLostOnEpoch!)) throw new LeaseLostError("gone");
+      batches.push(epochs.map((e) => e.epoch));
+      for (const e of epochs) if (!stored.has(e.epoch)) stored.set(e.epoch, e.metrics);
+    },
+    async reportLogs() {},
+    async reportProgress(_w: string, _r: string, input: ProgressInput) {
+      progress.push({ at: Date.now(), input });
+    },
+  };
+  return { api: api as unknown as ApiClient, stored, batches, progress };
+}
+
+describe("RunReporter", () => {
+  it("batches epochs that arrive while a report is in flight, in order, once each", async () => {
+    const { api, stored, batches } = fakeApi({ failEpochCalls: 2 });
+    const reporter = new RunReporter(api, "w", "r", log, { onLeaseLost: () => {} });
+    for (let epoch = 1; epoch <= 5; epoch++) reporter.epoch(epoch, { loss: 1 / epoch, acc: epoch / 10, val_loss: null });
+    await reporter.drain();
+    expect([...stored.keys()]).toEqual([1, 2, 3, 4, 5]);
+    expect(stored.get(1)).toEqual({ loss: 1, acc: 0.1 });
+    expect(batches.flat()).toEqual([1, 2, 3, 4, 5]);
+    expect(batches.length).toBeLessThan(5);
+    reporter.close();
+  });
+
+  it("waits for the gate (startRun) before sending epochs", async () => {
+    const { api, batches } = fakeApi();
+    const reporter = new RunReporter(api, "w", "r", log, { onLeaseLost: () => {} });
+    let open!: () => void;
+    reporter.gate(new Promise<void>((r) => (open = r)));
+    reporter.epoch(1, { loss: 1 });
+    await sleep(30);
+    expect(batches).toEqual([]);
+    open();
+    await reporter.drain();
+    expect(batches).toEqual([[1]]);
+  });
+
+  it("throttles progress to the interval and keeps the latest value", async () => {
+    const { api, progress } = fakeApi();
+    const reporter = new RunReporter(api, "w", "r", log, { progressIntervalMs: 100, onLeaseLost: () => {} });
+    const started = Date.now();
+    while (Date.now() - started < 450) {
+      reporter.progress({ phase: "train", done: Date.now() - started, total: 1000 });
+      await sleep(2);
+    }
+    reporter.progress({ phase: "train", done: 1000, total: 1000 });
+    await sleep(200);
+    expect(progress.length).toBeGreaterThanOrEqual(4);
+    expect(progress.length).toBeLessThanOrEqual(7);
+    for (let i = 1; i < progress.length; i++) expect(progress[i]!.at - progress[i - 1]!.at).toBeGreaterThanOrEqual(90);
+    expect(progress.at(-1)!.input.done).toBe(1000);
+    reporter.close();
+  });
+
+  it("stops and tells the run when the lease is lost", async () => {
+    const { api } = fakeApi({ leaseLostOnEpoch: 2 });
+    let lost = 0;
+    const reporter = new RunReporter(api, "w", "r", log, { onLeaseLost: () => lost++ });
+    reporter.epoch(1, { loss: 1 });
+    await reporter.drain();
+    reporter.epoch(2, { loss: 1 });
+    await reporter.drain();
+    expect(lost).toBe(1);
+  });
+
+  it("keeps only finite metrics", () => {
+    expect(finiteMetrics({ loss: 0.5, acc: Number.NaN, val_loss: null, val_acc: Infinity, x: "1" })).toEqual({ loss: 0.5 });
+  });
+});

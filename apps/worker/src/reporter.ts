@@ -1,0 +1,168 @@
+import type { ApiClient } from "./api/client";
+import { isLeaseLost } from "./api/errors";
+import type { EpochInput, LogInput, ProgressInput } from "./api/types";
+import type { Logger } from "./log";
+
+export interface ReporterOptions {
+  /** At most one progress report per this many ms (default 500: 2/s); the latest value wins. */
+  progressIntervalMs?: number;
+  /** How long a batch of epochs or logs is retried before the run is given up (default 10 min). */
+  maxRetryMs?: number;
+  /** Called once when the API says the worker no longer holds the run. */
+  onLeaseLost: (error: unknown) => void;
+}
+
+/** Keeps only finite numbers: the API accepts metric name -> finite number (val_* are null without a validation split). */
+export function finiteMetrics(metrics: Record<string, unknown>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(metrics)) if (typeof value === "number" && Number.isFinite(value)) out[key] = value;
+  return out;
+}
+
+/**
+ * Streams one run's reports to the API without blocking training: epochs and log lines are queued and sent in batches
+ * (one request in flight; whatever arrived meanwhile goes in the next), retried with backoff until the API answers;
+ * per-batch progress is throttled and latest-wins. `drain()` waits until every epoch and log line is stored.
+ */
+export class RunReporter {
+  private readonly epochs: EpochInput[] = [];
+  private readonly logs: LogInput[] = [];
+  private flushing: Promise<void> | undefined;
+  private pendingProgress: ProgressInput | undefined;
+  private lastProgressAt = 0;
+  private progressTimer: NodeJS.Timeout | undefined;
+  private progressInFlight = false;
+  private readonly abort = new AbortController();
+  private failure: unknown;
+  readonly sentEpochs = new Set<number>();
+  private gatePromise: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly api: ApiClient,
+    private readonly workerId: string,
+    private readonly runId: string,
+    private readonly log: Logger,
+    private readonly options: ReporterOptions,
+  ) {}
+
+  /** Epochs wait for this (startRun: the API takes epochs of a RUNNING run). */
+  gate(promise: Promise<unknown>): void {
+    this.gatePromise = promise;
+    promise.catch(() => undefined);
+  }
+
+  epoch(epoch: number, metrics: Record<string, unknown>): void {
+    const clean = finiteMetrics(metrics);
+    const dropped = Object.keys(metrics).filter((k) => metrics[k] !== null && !(k in clean));
+    if (dropped.length > 0) this.log.warn({ epoch, dropped }, "epoch metrics that are not finite numbers were not reported");
+    this.epochs.push({ epoch, metrics: clean });
+    this.kick();
+  }
+
+  logLine(level: string, message: string): void {
+    this.logs.push({ level, message: message.slice(0, 4000), at: new Date().toISOString() });
+    this.kick();
+  }
+
+  progress(input: ProgressInput, { force = false } = {}): void {
+    if (this.abort.signal.aborted) return;
+    this.pendingProgress = input;
+    const wait = this.lastProgressAt + (this.options.progressIntervalMs ?? 500) - Date.now();
+    if ((force || wait <= 0) && !this.progressInFlight) return void this.sendProgress();
+    this.progressTimer ??= setTimeout(() => {
+      this.progressTimer = undefined;
+      void this.sendProgress();
+    }, Math.max(wait, 50));
+  }
+
+  private async sendProgress(): Promise<void> {
+    const input = this.pendingProgress;
+    if (!input || this.abort.signal.aborted) return;
+    if (this.progressInFlight) {
+      this.progress(input);
+      return;
+    }
+    this.pendingProgress = undefined;
+    this.progressInFlight = true;
+    this.lastProgressAt = Date.now();
+    try {
+      // Progress is superseded by the next value: retry briefly, then let a newer report take over.
+      await this.api.reportProgress(this.workerId, this.runId, input, { maxElapsedMs: 15_000, signal: this.abort.signal });
+    } catch (error) {
+      if (isLeaseLost(error)) this.leaseLost(error);
+      else if (!this.abort.signal.aborted) this.log.debug({ err: error, phase: input.phase }, "progress report dropped");
+    } finally {
+      this.progressInFlight = false;
+      this.lastProgressAt = Date.now();
+    }
+    if (this.pendingProgress && !this.progressTimer) this.progress(this.pendingProgress);
+  }
+
+  private kick(): void {
+    if (this.flushing || this.abort.signal.aborted) return;
+    this.flushing = this.flushLoop().finally(() => {
+      this.flushing = undefined;
+      if ((this.epochs.length > 0 || this.logs.length > 0) && !this.abort.signal.aborted && this.failure === undefined) this.kick();
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    const retryOptions = {
+      signal: this.abort.signal,
+      maxElapsedMs: this.options.maxRetryMs ?? 10 * 60_000,
+      onRetry: (error: unknown, attempt: number, delayMs: number) =>
+        this.log.warn({ err: error, attempt, delayMs }, "report failed, retrying"),
+    };
+    try {
+      while (!this.abort.signal.aborted && (this.epochs.length > 0 || this.logs.length > 0)) {
+        if (this.epochs.length > 0) {
+          if (this.gatePromise) await this.gatePromise;
+          const batch = this.epochs.slice(0, 100);
+          await this.api.reportEpochs(this.workerId, this.runId, batch, retryOptions);
+          this.epochs.splice(0, batch.length);
+          for (const e of batch) this.sentEpochs.add(e.epoch);
+          this.log.debug({ epochs: batch.map((e) => e.epoch) }, "epochs reported");
+        }
+        if (this.logs.length > 0) {
+          const batch = this.logs.slice(0, 200);
+          await this.api.reportLogs(this.workerId, this.runId, batch, retryOptions);
+          this.logs.splice(0, batch.length);
+        }
+      }
+    } catch (error) {
+      if (isLeaseLost(error)) this.leaseLost(error);
+      else if (!this.abort.signal.aborted) {
+        this.failure = error;
+        this.log.error({ err: error }, "could not report to the API");
+      }
+    }
+  }
+
+  private leaseLost(error: unknown): void {
+    if (this.abort.signal.aborted) return;
+    this.close();
+    this.options.onLeaseLost(error);
+  }
+
+  /** Waits until every queued epoch and log line is stored; throws the error that stopped reporting, if any. */
+  async drain(): Promise<void> {
+    for (;;) {
+      if (this.failure !== undefined) throw this.failure;
+      if (this.abort.signal.aborted) return;
+      if (this.flushing) {
+        await this.flushing;
+        continue;
+      }
+      if (this.epochs.length === 0 && this.logs.length === 0) return;
+      this.kick();
+    }
+  }
+
+  /** Stops reporting (run over, lease lost, or shutting down); queued reports are dropped. */
+  close(): void {
+    this.abort.abort();
+    if (this.progressTimer) clearTimeout(this.progressTimer);
+    this.progressTimer = undefined;
+    this.pendingProgress = undefined;
+  }
+}
