@@ -1,7 +1,8 @@
 import type { ApiClient } from "./api/client";
 import { ApiError, isLeaseLost, isTransient } from "./api/errors";
 import type { Artifact, ClaimedRun } from "./api/types";
-import { ArtifactCache, CorruptDownloadError } from "./cache";
+import type { ArtifactCache } from "./cache";
+import { CorruptDownloadError } from "./cache";
 import type { EngineStep, TrainingEngine } from "./engine";
 import type { Logger } from "./log";
 import { RunReporter } from "./reporter";

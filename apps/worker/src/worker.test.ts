@@ -1,0 +1,136 @@
+import { mkdtemp } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { pino } from "pino";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FakeApi, type FakeRun } from "../test/support/fake-api";
+import { FakeEngine } from "../test/support/fake-engine";
+import { ApiClient } from "./api/client";
+import type { WorkerConfig } from "./env";
+import { Worker, chooseBackends } from "./worker";
+
+const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const started = Date.now();
+  while (!check()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+let api: FakeApi;
+let workers: Worker[];
+beforeEach(async () => {
+  api = await new FakeApi().start();
+  workers = [];
+});
+afterEach(async () => {
+  await Promise.all(workers.map((w) => w.stop(2_000)));
+  await api.stop();
+});
+
+async function startWorker(engine = new FakeEngine()): Promise<{ worker: Worker; engine: FakeEngine; done: Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "tl-worker-"));
+  const config: WorkerConfig = { apiUrl: api.url, token: { kind: "value", value: api.token }, name: "t", dataDir: dir, cacheDir: path.join(dir, "cache"), pollSeconds: 0.05, logLevel: "silent" };
+  const client = new ApiClient({ apiUrl: api.url, token: config.token, retry: { initialMs: 20, maxMs: 200 } });
+  const worker = new Worker({ config, api: client, engine, logger: log, progressIntervalMs: 50 });
+  workers.push(worker);
+  const done = worker.run();
+  return { worker, engine, done };
+}
+
+const epochsOf = (run: FakeRun) => [...run.epochs.keys()];
+
+describe("Worker lifecycle (fake API, fake trainer)", () => {
+  it("offers the requested backends that are available, in the requested order", () => {
+    const probes = [
+      { backend: "WEBGPU" as const, available: false, reason: "no Vulkan driver" },
+      { backend: "WASM" as const, available: true, device: "wasm" },
+      { backend: "CPU" as const, available: true, device: "cpu" },
+    ];
+    expect(chooseBackends(probes, undefined).offered.map((p) => p.backend)).toEqual(["WASM", "CPU"]);
+    const { offered, problems } = chooseBackends(probes, ["CPU", "WEBGPU"]);
+    expect(offered.map((p) => p.backend)).toEqual(["CPU"]);
+    expect(problems).toEqual(["WEBGPU: no Vulkan driver"]);
+  });
+
+  it("trains queued runs, streams every epoch once, uploads and completes; caches the dataset by sha256", async () => {
+    const runs = [api.addRun(3), api.addRun(3)];
+    await startWorker();
+    await until("both runs to succeed", () => runs.every((r) => r.status === "SUCCEEDED"));
+    for (const run of runs) {
+      expect(epochsOf(run)).toEqual([1, 2, 3]);
+      expect(run.epochReports).toBe(3);
+      expect(run.started).toMatchObject({ backend: "CPU", device: "cpu x2 (fake)" });
+      expect(run.evaluation).toMatchObject({ accuracy: 1 });
+      const artifact = api.artifacts.get(run.completed!.modelArtifactId as string)!;
+      expect(new TextDecoder().decode(artifact)).toBe(`model of ${run.claim.run.id}`);
+    }
+    // Same dataset bytes (same sha256) under two artifact ids: downloaded once.
+    expect(api.downloads).toBe(1);
+  });
+
+  it("reports a failure with the message and the step", async () => {
+    const engine = new FakeEngine();
+    engine.failAt = { epoch: 2, message: "NaN loss: lower the learning rate" };
+    const run = api.addRun(3);
+    await startWorker(engine);
+    await until("the run to fail", () => run.status === "FAILED");
+    expect(run.error).toBe("NaN loss: lower the learning rate");
+    expect(run.errorStep).toBe("train");
+    expect(epochsOf(run)).toEqual([1]);
+  });
+
+  it("stops a cancelled run within one batch of hearing about it", async () => {
+    const run = api.addRun(50);
+    const { engine } = await startWorker(new FakeEngine(50, 5));
+    await until("epoch 2", () => run.epochs.has(2));
+    run.cancelRequested = true;
+    // The heartbeat (every heartbeatSeconds = 1 s) carries the request; count batches from when it was answered.
+    const callsBefore = api.calls.length;
+    await until("a heartbeat to carry the cancel", () => api.calls.slice(callsBefore).includes("Heartbeat"));
+    const batchesAtHeartbeat = engine.batchesRun;
+    await until("CANCELLED", () => run.status === "CANCELLED");
+    expect(engine.batchesRun - batchesAtHeartbeat).toBeLessThanOrEqual(1);
+    expect(run.epochs.size).toBeLessThan(50);
+  });
+
+  it("rides out an API outage mid-run: nothing lost, nothing duplicated", async () => {
+    const run = api.addRun(12);
+    await startWorker(new FakeEngine(30, 5));
+    await until("epoch 2", () => run.epochs.has(2));
+    api.down = true;
+    await sleep(2_000); // < lease (5 s): the run keeps its lease
+    api.down = false;
+    await until("SUCCEEDED", () => run.status === "SUCCEEDED", 30_000);
+    expect(epochsOf(run)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(run.epochReports).toBe(12);
+  });
+
+  it("abandons a run whose lease was lost without reporting anything more", async () => {
+    const run = api.addRun(50);
+    await startWorker(new FakeEngine(50, 5));
+    await until("epoch 1", () => run.epochs.has(1));
+    run.workerId = "someone-else";
+    await sleep(1_500);
+    const reports = run.epochReports;
+    await sleep(1_000);
+    expect(run.epochReports).toBe(reports);
+    expect(run.status).toBe("RUNNING"); // untouched: it belongs to the other worker now
+  });
+
+  it("on stop hands the run back (attempt not counted) and unregisters", async () => {
+    const run = api.addRun(50);
+    const { worker, done } = await startWorker(new FakeEngine(50, 5));
+    await until("epoch 1", () => run.epochs.has(1));
+    const started = Date.now();
+    await worker.stop(8_000);
+    await done;
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(run.status).toBe("QUEUED");
+    expect(run.releases).toBe(1);
+    expect(run.attempt).toBe(0);
+    expect([...api.workers.values()][0]!.unregistered).toBe(true);
+  });
+});
