@@ -1,0 +1,24 @@
+import type { DbHandle } from "@tunelab/db";
+import type { ArtifactStore } from "./artifacts/store";
+import type { Env } from "./env";
+import type { EventBus } from "./pubsub";
+import type { Loaders } from "./loaders";
+import type { Logger } from "./logger";
+
+/** What every API process shares: configuration, database, artifact store, pub/sub, logger. */
+export interface Services {
+  env: Env;
+  handle: DbHandle;
+  store: ArtifactStore;
+  bus: EventBus;
+  log: Logger;
+}
+
+/** Per-operation context handed to resolvers. */
+export interface Context extends Services {
+  loaders: Loaders;
+  /** Set when the request carried a valid worker token (Authorization: Bearer ...). */
+  workerTokenId: string | null;
+  /** Base URL for absolute download links, e.g. http://localhost:4000. */
+  baseUrl: string;
+}

@@ -1,0 +1,78 @@
+import { artifacts, datasets, type LayerInfo, models, type RunRow, runs } from "@tunelab/db";
+import { eq } from "drizzle-orm";
+import type { Context } from "../context";
+import { badInput, isUuid } from "../errors";
+import { lockHeldRun, releaseWorker, requireWorker, setRunStatus } from "./lock-run";
+import { nextVersion } from "./next-version";
+
+export interface CompleteRunInput {
+  modelArtifactId: string;
+  layers: unknown;
+  classNames: string[];
+  inputShape: number[];
+  metadata: unknown;
+}
+
+function parseLayers(value: unknown): LayerInfo[] {
+  if (!Array.isArray(value)) throw badInput("layers must be a JSON array of {index, name, className, outputShape, params}.");
+  return value.map((l, i) => {
+    const o = l as Record<string, unknown>;
+    if (!o || typeof o.name !== "string" || typeof o.className !== "string")
+      throw badInput(`layers[${i}] needs a string name and className.`);
+    return {
+      index: typeof o.index === "number" ? o.index : i,
+      name: o.name,
+      className: o.className,
+      outputShape: Array.isArray(o.outputShape) ? (o.outputShape as (number | null)[]) : null,
+      params: typeof o.params === "number" && o.params >= 0 ? o.params : 0,
+      ...(typeof o.trainableParams === "number" ? { trainableParams: o.trainableParams } : {}),
+    };
+  });
+}
+
+/**
+ * -> SUCCEEDED: registers the fine-tuned model (named after the run; parent = base model, sourceRun = this run) from
+ * the uploaded bundle. A retry after a lost response returns the already-succeeded run.
+ */
+export async function completeRun(ctx: Context, workerId: string, runId: string, input: CompleteRunInput): Promise<RunRow> {
+  const layers = parseLayers(input.layers);
+  if (!isUuid(input.modelArtifactId)) throw badInput(`modelArtifactId ${input.modelArtifactId} is not an artifact id from POST /artifacts.`);
+  const metadata = input.metadata && typeof input.metadata === "object" && !Array.isArray(input.metadata) ? (input.metadata as Record<string, unknown>) : {};
+  const done = await ctx.handle.db.transaction(async (tx) => {
+    await requireWorker(tx, workerId, ctx.workerTokenId);
+    const [current] = await tx.select().from(runs).where(eq(runs.id, runId)).for("update");
+    if (current && current.status === "SUCCEEDED" && current.workerId === workerId) return current;
+    const run = await lockHeldRun(tx, workerId, runId);
+    const [artifact] = await tx.select().from(artifacts).where(eq(artifacts.id, input.modelArtifactId));
+    if (!artifact) throw badInput(`No artifact with id ${input.modelArtifactId}: upload the model bundle with POST /artifacts first.`);
+    const [dataset] = await tx.select().from(datasets).where(eq(datasets.id, run.datasetId));
+    const version = await nextVersion(tx, "models", run.name);
+    const [model] = await tx
+      .insert(models)
+      .values({
+        name: run.name,
+        version,
+        kind: "FINE_TUNED",
+        task: dataset!.task,
+        layers,
+        classNames: input.classNames,
+        totalParams: layers.reduce((s, l) => s + l.params, 0),
+        inputShape: input.inputShape,
+        parentId: run.baseModelId,
+        sourceRunId: run.id,
+        artifactId: artifact.id,
+        metadata,
+      })
+      .returning();
+    const updated = await setRunStatus(tx, run, "SUCCEEDED", {
+      outputModelId: model!.id,
+      finishedAt: new Date(),
+      leaseExpiresAt: null,
+      error: null,
+    });
+    await releaseWorker(tx, workerId, runId);
+    return updated;
+  });
+  ctx.log.info({ runId, workerId, attempt: done.attempt, modelId: done.outputModelId }, "run succeeded");
+  return done;
+}

@@ -1,0 +1,143 @@
+import type { LayerInfo } from "@tunelab/db";
+import { badInput } from "../errors";
+
+/** Reads a ustar/GNU tar archive (uncompressed) into name -> bytes. */
+export function readTar(bytes: Uint8Array): Map<string, Uint8Array> {
+  const files = new Map<string, Uint8Array>();
+  const dec = new TextDecoder();
+  const str = (a: number, b: number) => dec.decode(bytes.subarray(a, b)).replace(/\0.*$/s, "");
+  let off = 0;
+  let longName: string | null = null;
+  while (off + 512 <= bytes.length) {
+    if (bytes.subarray(off, off + 512).every((b) => b === 0)) break;
+    const sizeText = str(off + 124, off + 136).trim();
+    const size = parseInt(sizeText || "0", 8);
+    if (!Number.isFinite(size) || size < 0) throw new Error("corrupt tar header");
+    const type = String.fromCharCode(bytes[off + 156] ?? 48);
+    const prefix = str(off + 345, off + 500);
+    let name = str(off, off + 100);
+    if (prefix) name = `${prefix}/${name}`;
+    const start = off + 512;
+    if (start + size > bytes.length) throw new Error("truncated tar archive");
+    const data = bytes.subarray(start, start + size);
+    if (type === "L") longName = dec.decode(data).replace(/\0.*$/s, "");
+    else if (type === "0" || type === "\0") {
+      files.set((longName ?? name).replace(/^\.\//, ""), data);
+      longName = null;
+    }
+    off = start + Math.ceil(size / 512) * 512;
+  }
+  return files;
+}
+
+interface ModelJson {
+  modelTopology?: Record<string, unknown>;
+  weightsManifest?: { paths: string[]; weights: { name: string; shape: number[]; dtype?: string }[] }[];
+}
+
+export interface ModelBundleInfo {
+  layers: LayerInfo[];
+  totalParams: number;
+  inputShape: number[];
+  outputUnits: number | null;
+}
+
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+
+/**
+ * Checks a tfjs LayersModel bundle (tar of model.json + weight files) and describes its layers from the topology and
+ * the weights manifest, without loading TensorFlow.js. Throws BAD_USER_INPUT saying what is wrong.
+ */
+export function inspectModelBundle(bytes: Uint8Array): ModelBundleInfo {
+  let files: Map<string, Uint8Array>;
+  try {
+    files = readTar(bytes);
+  } catch (e) {
+    throw badInput(`The model bundle is not a readable tar archive (${(e as Error).message}); expected a tar of model.json + weights.bin.`);
+  }
+  const mj = files.get("model.json");
+  if (!mj) throw badInput(`The model bundle has no model.json (it holds: ${[...files.keys()].join(", ") || "nothing"}).`);
+  const json = parseModelJson(mj);
+  const manifest = json.weightsManifest!;
+  for (const group of manifest) {
+    const expected = group.weights.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * (DTYPE_BYTES[w.dtype ?? "float32"] ?? 4), 0);
+    const actual = group.paths.reduce((s, p) => {
+      const f = files.get(p.replace(/^\.\//, ""));
+      if (!f) throw badInput(`The model bundle lacks weight file '${p}' named in model.json.`);
+      return s + f.length;
+    }, 0);
+    if (actual !== expected) throw badInput(`Weight files of the bundle hold ${actual} bytes but model.json's manifest needs ${expected}.`);
+  }
+  return describeTopology(json);
+}
+
+export function parseModelJson(bytes: Uint8Array): ModelJson {
+  let json: ModelJson;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes)) as ModelJson;
+  } catch (e) {
+    throw badInput(`model.json is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!json.modelTopology || !Array.isArray(json.weightsManifest))
+    throw badInput("model.json must be a tfjs LayersModel: it needs modelTopology and weightsManifest.");
+  return json;
+}
+
+export function describeTopology(json: ModelJson): ModelBundleInfo {
+  const topo = json.modelTopology as { model_config?: { class_name?: string; config?: unknown }; class_name?: string; config?: unknown };
+  const mc = (topo.model_config ?? topo) as { class_name?: string; config?: { layers?: unknown[] } | unknown[] };
+  const cfg = mc.config as { layers?: { class_name: string; config: Record<string, unknown>; name?: string }[] } | { class_name: string; config: Record<string, unknown> }[];
+  const rawLayers = Array.isArray(cfg) ? cfg : (cfg?.layers ?? []);
+  if (!rawLayers.length) throw badInput("model.json's modelTopology lists no layers.");
+  const params = new Map<string, number>();
+  for (const g of json.weightsManifest ?? [])
+    for (const w of g.weights) {
+      const layer = w.name.split("/")[0]!;
+      params.set(layer, (params.get(layer) ?? 0) + w.shape.reduce((a, b) => a * b, 1));
+    }
+  const layers: LayerInfo[] = rawLayers.map((l, index) => {
+    const name = String(l.config?.name ?? (l as { name?: string }).name ?? `layer_${index}`);
+    const bis = (l.config?.batch_input_shape ?? l.config?.batchInputShape) as (number | null)[] | undefined;
+    return { index, name, className: l.class_name, outputShape: l.class_name === "InputLayer" && bis ? bis : null, params: params.get(name) ?? 0 };
+  });
+  const first = rawLayers[0]!.config ?? {};
+  const bis = (first.batch_input_shape ?? first.batchInputShape) as (number | null)[] | undefined;
+  const inputShape = (bis ?? []).slice(1).map((d) => (d == null ? -1 : d));
+  const last = rawLayers[rawLayers.length - 1]!.config ?? {};
+  const outputUnits = typeof last.units === "number" ? last.units : null;
+  const totalParams = [...params.values()].reduce((a, b) => a + b, 0);
+  return { layers, totalParams, inputShape, outputUnits };
+}
+
+/** Writes an uncompressed ustar archive (names up to 100 bytes). */
+export function writeTar(files: { name: string; data: Uint8Array }[]): Uint8Array {
+  const enc = new TextEncoder();
+  const parts: Uint8Array[] = [];
+  for (const f of files) {
+    const h = new Uint8Array(512);
+    const put = (s: string, off: number, len: number) => h.set(enc.encode(s).subarray(0, len), off);
+    put(f.name, 0, 100);
+    put("0000644\0", 100, 8);
+    put("0000000\0", 108, 8);
+    put("0000000\0", 116, 8);
+    put(f.data.length.toString(8).padStart(11, "0") + "\0", 124, 12);
+    put(Math.floor(Date.now() / 1000).toString(8).padStart(11, "0") + "\0", 136, 12);
+    put("        ", 148, 8);
+    h[156] = 48; // '0'
+    put("ustar\0", 257, 6);
+    put("00", 263, 2);
+    const sum = h.reduce((a, b) => a + b, 0);
+    put(sum.toString(8).padStart(6, "0") + "\0 ", 148, 8);
+    parts.push(h, f.data, new Uint8Array((512 - (f.data.length % 512)) % 512));
+  }
+  parts.push(new Uint8Array(1024));
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+export const isTar = (bytes: Uint8Array) => bytes.length >= 512 && new TextDecoder().decode(bytes.subarray(257, 262)) === "ustar";

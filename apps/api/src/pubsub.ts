@@ -1,0 +1,103 @@
+import { appendRunEvents, type DbHandle, type RunEventInput, type Tx } from "@tunelab/db";
+import { sql } from "drizzle-orm";
+import type { Logger } from "./logger";
+import { type RunEventModel, toEventModel } from "./domain/run-event-types";
+
+/** One Postgres channel carries every run event; payloads name the run, its project and (when small) the events. */
+export const RUN_EVENTS_CHANNEL = "tunelab_run_events";
+const MAX_PAYLOAD = 7000; // NOTIFY allows 8000 bytes
+
+export interface RunNotification {
+  runId: string;
+  projectId: string;
+  /** Highest seq written by the transaction that sent this. */
+  lastSeq: number;
+  /** The events themselves when they fit in the payload; otherwise subscribers read them from run_events. */
+  events?: RunEventModel[];
+  /** The run's status or metrics changed (runUpdated subscribers care). */
+  updated: boolean;
+}
+
+type Handler = (n: RunNotification) => void;
+
+/**
+ * Publishes run events through Postgres LISTEN/NOTIFY, so every API process (and the embedded PGlite process) sees
+ * events written by any process. The event log in run_events is the source of truth; a notification only says
+ * "there is more after seq N", which lets subscribers fill any gap from the database.
+ */
+export class EventBus {
+  private readonly byRun = new Map<string, Set<Handler>>();
+  private readonly all = new Set<Handler>();
+  private stop: (() => Promise<void>) | null = null;
+
+  constructor(
+    private readonly handle: DbHandle,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.stop = await this.handle.listen(RUN_EVENTS_CHANNEL, (payload) => this.dispatch(payload));
+  }
+
+  async close(): Promise<void> {
+    await this.stop?.();
+    this.byRun.clear();
+    this.all.clear();
+  }
+
+  onRun(runId: string, handler: Handler): () => void {
+    let set = this.byRun.get(runId);
+    if (!set) this.byRun.set(runId, (set = new Set()));
+    set.add(handler);
+    return () => {
+      set.delete(handler);
+      if (set.size === 0) this.byRun.delete(runId);
+    };
+  }
+
+  onAny(handler: Handler): () => void {
+    this.all.add(handler);
+    return () => this.all.delete(handler);
+  }
+
+  private dispatch(payload: string): void {
+    let n: RunNotification;
+    try {
+      n = JSON.parse(payload) as RunNotification;
+    } catch {
+      this.log.warn({ payload: payload.slice(0, 200) }, "ignoring malformed run event notification");
+      return;
+    }
+    for (const h of this.byRun.get(n.runId) ?? []) h(n);
+    for (const h of this.all) h(n);
+  }
+}
+
+/**
+ * Appends events to a run's log and queues the notification in the same transaction: Postgres delivers it on commit,
+ * so subscribers never hear of events that were rolled back.
+ */
+export async function publishRunEvents(
+  tx: Tx,
+  run: { id: string; projectId: string },
+  events: RunEventInput[],
+  options: { updated?: boolean } = {},
+): Promise<RunEventModel[]> {
+  const rows = (await appendRunEvents(tx, run.id, events)).map(toEventModel);
+  const updated = options.updated ?? rows.some((e) => e.type === "STATUS" || e.type === "EPOCH");
+  await notifyRun(tx, run, rows, updated);
+  return rows;
+}
+
+/** Notifies without new events (e.g. tags changed): runUpdated subscribers reload the run. */
+export async function notifyRun(tx: Tx, run: { id: string; projectId: string }, rows: RunEventModel[], updated: boolean) {
+  const base: RunNotification = {
+    runId: run.id,
+    projectId: run.projectId,
+    lastSeq: rows.length ? rows[rows.length - 1]!.seq : 0,
+    updated,
+  };
+  let payload = JSON.stringify({ ...base, events: rows });
+  if (payload.length > MAX_PAYLOAD) payload = JSON.stringify(base);
+  await tx.execute(sql`SELECT pg_notify(${RUN_EVENTS_CHANNEL}, ${payload})`);
+}
