@@ -9,7 +9,7 @@ import { makeExecutableSchema } from "@graphql-tools/schema";
 import type { DbHandle } from "@tunelab/db";
 import { artifacts } from "@tunelab/db";
 import { eq } from "drizzle-orm";
-import { GraphQLError, type GraphQLSchema, specifiedRules, validate } from "graphql";
+import { execute, GraphQLError, type GraphQLSchema, specifiedRules, subscribe, validate } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import { type ArtifactStore, LocalArtifactStore } from "./artifacts/store";
@@ -98,6 +98,9 @@ export async function startApiServer(opts: StartOptions): Promise<ApiServer> {
   const wsCleanup = useServer<Record<string, unknown>, { ws?: unknown }>(
     {
       schema,
+      // Use this module's graphql functions: graphql-ws may resolve another copy (ESM/CJS) of graphql-js.
+      execute,
+      subscribe,
       validate: (schema, document) => validate(schema, document, [...specifiedRules, ...protection.validationRules]),
       context: async (ctx) => {
         const req = (ctx.extra as { request?: IncomingMessage }).request;
