@@ -19,6 +19,8 @@ export interface Context extends Services {
   loaders: Loaders;
   /** Set when the request carried a valid worker token (Authorization: Bearer ...). */
   workerTokenId: string | null;
+  /** True when an Authorization header was sent but its token is unknown or revoked. */
+  invalidToken?: boolean;
   /** Base URL for absolute download links, e.g. http://localhost:4000. */
   baseUrl: string;
 }

@@ -30,7 +30,7 @@ const schema = z.object({
   UPLOAD_LIMIT_BYTES: intFrom(512 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024),
   MAX_PAGE_SIZE: intFrom(200, 1, 10_000),
   MAX_QUERY_DEPTH: intFrom(12, 2, 100),
-  MAX_QUERY_COST: intFrom(20_000, 100, 1_000_000),
+  MAX_QUERY_COST: intFrom(100_000, 100, 10_000_000),
   MAX_SUBSCRIPTIONS_PER_SOCKET: intFrom(100, 1, 10_000),
   SEED: z.enum(["true", "false"]).default("true"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

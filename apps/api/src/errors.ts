@@ -88,3 +88,13 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
     extensions: { code: "INTERNAL_SERVER_ERROR" },
   };
 }
+
+/** The error for a worker operation without a valid token; says whether the token was missing or wrong. */
+export function unauthenticated(ctx: { invalidToken?: boolean }): AppError {
+  return new AppError(
+    "UNAUTHENTICATED",
+    ctx.invalidToken
+      ? "The worker token in Authorization is not valid (unknown or revoked): check --token / WORKER_TOKEN / <DATA_DIR>/worker-token."
+      : "Worker operations need Authorization: Bearer <worker token>.",
+  );
+}

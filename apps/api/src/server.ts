@@ -178,6 +178,7 @@ export async function startApiServer(opts: StartOptions): Promise<ApiServer> {
         ...services,
         loaders: createLoaders(handle.db),
         workerTokenId: await tokens.verify(req.headers.authorization),
+        invalidToken: Boolean(req.headers.authorization) && !(await tokens.verify(req.headers.authorization)),
         baseUrl: baseUrlOf(env, req),
       }),
     });

@@ -50,6 +50,7 @@ const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uin
  */
 export function inspectModelBundle(bytes: Uint8Array): ModelBundleInfo {
   let files: Map<string, Uint8Array>;
+  if (!isTar(bytes)) throw badInput("The model bundle is not a tar archive: expected a tar of model.json + weights.bin (tfjs LayersModel).");
   try {
     files = readTar(bytes);
   } catch (e) {

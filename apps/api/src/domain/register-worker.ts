@@ -1,7 +1,7 @@
 import { type Backend, type WorkerRow, workers } from "@tunelab/db";
 import { eq } from "drizzle-orm";
 import type { Context } from "../context";
-import { AppError, badInput } from "../errors";
+import { AppError, badInput, unauthenticated } from "../errors";
 import { requireWorker } from "./lock-run";
 
 export interface WorkerRegistrationModel {
@@ -11,7 +11,7 @@ export interface WorkerRegistrationModel {
 }
 
 function requireToken(ctx: Context): string {
-  if (!ctx.workerTokenId) throw new AppError("UNAUTHENTICATED", "Worker operations need Authorization: Bearer <worker token>.");
+  if (!ctx.workerTokenId) throw unauthenticated(ctx);
   return ctx.workerTokenId;
 }
 

@@ -25,14 +25,14 @@ import type { RunEventModel } from "../domain/run-event-types";
 import { setRunTags } from "../domain/set-run-tags";
 import { listRunEvents, streamRunEvents, streamRunUpdates } from "../domain/stream-run-events";
 import { getRun } from "../domain/get-entities";
-import { AppError, badInput } from "../errors";
+import { AppError, badInput, unauthenticated } from "../errors";
 import type { Resolvers } from "../generated/resolvers-types";
 import { DateTime, JSONScalar } from "./scalars";
 
 const artifactUrl = (ctx: Context, id: string) => `${ctx.baseUrl}/artifacts/${id}`;
 
 function requireWorkerAuth(ctx: Context) {
-  if (!ctx.workerTokenId) throw new AppError("UNAUTHENTICATED", "Worker operations need Authorization: Bearer <worker token>.");
+  if (!ctx.workerTokenId) throw unauthenticated(ctx);
 }
 
 function preferredEvaluation<T extends { split: string }>(list: T[]): T | null {
