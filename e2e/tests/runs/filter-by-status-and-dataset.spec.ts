@@ -47,7 +47,12 @@ test("filter the runs table by status and by dataset", async ({ page }) => {
     await page.getByRole("checkbox", { name: "Status QUEUED" }).check();
     await expect(rows).toHaveCount(1);
     await expect(rows.first()).toContainText(queued1.name);
+    // Back to all statuses and datasets: the three seeded runs again.
     await page.getByRole("button", { name: "Clear filters" }).click();
+    await page.getByLabel("Name contains").fill(prefix);
+    await expect(rows).toHaveCount(3);
+    await page.getByLabel("Name contains").fill("");
+    await expect(page).not.toHaveURL(/q=/);
     await expect(page.getByTestId("runs-table")).toBeVisible();
     await snap(page, "runs");
   } finally {

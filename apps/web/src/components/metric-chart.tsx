@@ -98,7 +98,15 @@ export function MetricChart({ title, series, testId, height = 220, bands = false
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: false } },
       axes: [
-        { label: "epoch", stroke: "#64748b", grid: { stroke: "#eef2f7" }, ticks: { stroke: "#e2e8f0" } },
+        {
+          label: "epoch",
+          stroke: "#64748b",
+          grid: { stroke: "#eef2f7" },
+          ticks: { stroke: "#e2e8f0" },
+          // epochs are whole numbers
+          incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000],
+          values: (_u, splits) => splits.map((v) => (Number.isInteger(v) ? String(v) : "")),
+        },
         { stroke: "#64748b", grid: { stroke: "#eef2f7" }, ticks: { stroke: "#e2e8f0" }, size: 56 },
       ],
       series: [

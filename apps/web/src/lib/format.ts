@@ -38,6 +38,7 @@ export function fmtDuration(fromIso: string | null | undefined, toIso?: string |
   if (!fromIso) return "—";
   const ms = (toIso ? new Date(toIso).getTime() : Date.now()) - new Date(fromIso).getTime();
   if (!Number.isFinite(ms) || ms < 0) return "—";
+  if (ms < 1000) return "<1s";
   const s = Math.round(ms / 1000);
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);

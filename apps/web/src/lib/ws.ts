@@ -34,7 +34,8 @@ export function getWsClient(apiUrl: string): Entry {
   };
   e.client = createClient({
     url: wsUrl(apiUrl),
-    lazy: true,
+    // Stay connected for the whole session: the header shows the live state, and reconnects trigger catch-up.
+    lazy: false,
     keepAlive: 10_000,
     retryAttempts: Number.POSITIVE_INFINITY,
     shouldRetry: () => true,

@@ -94,7 +94,9 @@ export function LaunchForm() {
       });
       return;
     }
-    const ds = datasets[0];
+    // A newcomer gets a built-in dataset that a base model can be fine-tuned on.
+    const byPreference = [...datasets].sort((a, b) => Number(b.source.startsWith("builtin")) - Number(a.source.startsWith("builtin")));
+    const ds = byPreference.find((d) => models.some((m) => m.kind === "BASE" && m.task === d.task)) ?? byPreference[0];
     const base = ds ? models.find((m) => m.kind === "BASE" && m.task === ds.task) : undefined;
     setForm({ ...DEFAULTS, datasetId: ds?.id ?? "", baseModelId: base?.id ?? "", frozen: new Set() });
   }, [form, datasets, models, fromId, from.data, from.error]);

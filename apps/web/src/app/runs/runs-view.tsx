@@ -1,6 +1,6 @@
 "use client";
 import Link from "next/link";
-import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { usePathname, useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { RunFilter, RunOrder, RunOrderField, RunRowFragment, RunStatus } from "@/gql/graphql";
 import { useQuery, useSubscription } from "@/lib/api-context";
@@ -15,27 +15,32 @@ type SortKey = "CREATED_AT" | "NAME" | "STATUS" | "METRIC";
 
 function useUrlState() {
   const params = useSearchParams();
-  const router = useRouter();
   const pathname = usePathname();
   const set = useCallback(
     (updates: Record<string, string | null>, resetPage = true) => {
-      const next = new URLSearchParams(params.toString());
+      // Read and write the live URL synchronously (Next syncs useSearchParams with history.replaceState), so several
+      // quick updates compose and no server round trip happens for a filter change.
+      const next = new URLSearchParams(window.location.search);
       for (const [k, v] of Object.entries(updates)) {
         if (v == null || v === "") next.delete(k);
         else next.set(k, v);
       }
       if (resetPage) next.delete("after");
       const qs = next.toString();
-      router.replace(qs ? `${pathname}?${qs}` : pathname, { scroll: false });
+      window.history.replaceState(null, "", qs ? `${pathname}?${qs}` : pathname);
     },
-    [params, router, pathname],
+    [pathname],
   );
   return { params, set };
 }
 
 export function RunsView() {
   const { params, set } = useUrlState();
-  const status = (params.get("status")?.split(",").filter(Boolean) ?? []) as RunStatus[];
+  const urlStatus = params.get("status") ?? "";
+  // Checkboxes answer at once; the URL (and the query) follow.
+  const [statusSel, setStatusSel] = useState(urlStatus);
+  useEffect(() => setStatusSel(urlStatus), [urlStatus]);
+  const status = statusSel.split(",").filter(Boolean) as RunStatus[];
   const datasetId = params.get("dataset") ?? "";
   const baseModelId = params.get("model") ?? "";
   const tags = params.get("tags") ?? "";
@@ -92,8 +97,9 @@ export function RunsView() {
     if (rowIds.has(run.id)) {
       setPatched((m) => new Map(m).set(run.id, run));
       if (status.length && !status.includes(run.status)) schedule();
-    } else if (!after) {
-      schedule();
+    } else if (!after && (status.length === 0 || status.includes(run.status))) {
+      // Newest-first without a status filter: only a newly launched run can join page 1 (epochs of older runs cannot).
+      if (sort !== "CREATED_AT" || dir !== "DESC" || status.length > 0 || run.status === "QUEUED") schedule();
     }
   });
   function schedule() {
@@ -112,6 +118,7 @@ export function RunsView() {
   };
   const toggleStatus = (s: RunStatus) => {
     const next = status.includes(s) ? status.filter((x) => x !== s) : [...status, s];
+    setStatusSel(next.join(","));
     set({ status: next.join(",") || null });
     setHistory([]);
   };

@@ -187,7 +187,7 @@ export function RunView({ id }: { id: string }) {
             <dd>{run.config.earlyStoppingPatience == null ? "off" : `patience ${run.config.earlyStoppingPatience}`}</dd>
             <dt>Parameters</dt>
             <dd>
-              {fmtInt(run.trainableParams)} trainable · {fmtInt(run.frozenParams)} frozen
+              {run.trainableParams + run.frozenParams > 0 ? `${fmtInt(run.trainableParams)} trainable · ${fmtInt(run.frozenParams)} frozen` : <span className="muted">known once a worker has built the model</span>}
             </dd>
             <dt>Worker</dt>
             <dd>{run.worker ? run.worker.name : "—"}</dd>

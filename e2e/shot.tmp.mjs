@@ -1,0 +1,10 @@
+import { chromium } from "playwright-core";
+const [,, url, out, waitMs] = process.argv;
+const b = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox","--disable-gpu"] });
+const p = await b.newPage({ viewport: { width: 1440, height: 900 } });
+p.on("console", (m) => m.type() === "error" && console.log("console:", m.text()));
+p.on("pageerror", (e) => console.log("pageerror:", e.message));
+await p.goto(url);
+await p.waitForTimeout(Number(waitMs ?? 3000));
+await p.screenshot({ path: out, fullPage: true });
+await b.close();
