@@ -157,7 +157,7 @@ export type LaunchFromRunQueryVariables = Exact<{
 }>;
 
 
-export type LaunchFromRunQuery = { run: { id: string, name: string, tags: Array<string>, frozenLayers: Array<string>, dataset: { id: string }, baseModel: { id: string } | null, config: { learningRate: number, epochs: number, batchSize: number, optimizer: Optimizer, validationSplit: number, seed: number, earlyStoppingPatience: number | null } } | null };
+export type LaunchFromRunQuery = { run: { id: string, name: string, tags: Array<string>, frozenLayers: Array<string>, requestedBackends: Array<Backend>, dataset: { id: string }, baseModel: { id: string } | null, config: { learningRate: number, epochs: number, batchSize: number, optimizer: Optimizer, validationSplit: number, seed: number, earlyStoppingPatience: number | null } } | null };
 
 export type LaunchRunMutationVariables = Exact<{
   input: LaunchRunInput;
@@ -529,6 +529,7 @@ export const LaunchFromRunDocument = new TypedDocumentString(`
     name
     tags
     frozenLayers
+    requestedBackends
     dataset {
       id
     }

@@ -57,6 +57,7 @@ export const LaunchFromRunQuery = graphql(`
       name
       tags
       frozenLayers
+      requestedBackends
       dataset { id }
       baseModel { id }
       config { learningRate epochs batchSize optimizer validationSplit seed earlyStoppingPatience }

@@ -89,7 +89,7 @@ export function LaunchForm() {
         seed: String(c.seed),
         earlyStopping: c.earlyStoppingPatience != null,
         earlyStoppingPatience: String(c.earlyStoppingPatience ?? 3),
-        backends: [],
+        backends: src.requestedBackends,
         tags: src.tags.join(", "),
       });
       return;
