@@ -133,7 +133,7 @@ describe.each(testDrivers())("run lifecycle over HTTP + graphql-ws on %s", (driv
     await worker.start(id);
     // Writes keep going while the subscriber joins: replay and live overlap.
     const writer = (async () => {
-      for (let e = 1; e <= 40; e++) await worker.epochs(id, [{ epoch: e, metrics: { loss: 1 / e } }]);
+      for (let e = 1; e <= 40; e++) expect((await worker.epochs(id, [{ epoch: e, metrics: { loss: 1 / e } }])).errors).toBeUndefined();
     })();
     await sleep(50);
     const sub = collect(api.ws(), RUN_EVENTS, { id }, (ev) => ev.filter((e) => e.runEvents.__typename === "EpochCompleted").length >= 40);

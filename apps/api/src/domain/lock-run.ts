@@ -23,10 +23,18 @@ export async function requireWorker(tx: Tx, workerId: string, tokenId: string | 
 
 const ACTIVE: RunStatus[] = ["PREPARING", "RUNNING"];
 
-/** Locks the run and checks that this worker holds its lease; LEASE_LOST otherwise. */
-export async function lockHeldRun(tx: Tx, workerId: string, runId: string): Promise<RunRow> {
+/**
+ * Locks the run and checks that this worker holds its lease; LEASE_LOST otherwise. A report from the holder is proof
+ * of life, so it also extends the lease (a worker busy reporting never loses its run between heartbeats).
+ */
+export async function lockHeldRun(tx: Tx, workerId: string, runId: string, leaseSeconds?: number): Promise<RunRow> {
   const run = await lockRun(tx, runId);
   if (run.workerId !== workerId || !ACTIVE.includes(run.status)) throw leaseLost(runId);
+  if (leaseSeconds) {
+    const leaseExpiresAt = new Date(Date.now() + leaseSeconds * 1000);
+    await tx.update(runs).set({ leaseExpiresAt }).where(eq(runs.id, runId));
+    return { ...run, leaseExpiresAt };
+  }
   return run;
 }
 

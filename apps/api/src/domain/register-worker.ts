@@ -1,7 +1,7 @@
 import { type Backend, type WorkerRow, workers } from "@tunelab/db";
 import { eq } from "drizzle-orm";
 import type { Context } from "../context";
-import { AppError, badInput, unauthenticated } from "../errors";
+import { badInput, unauthenticated } from "../errors";
 import { requireWorker } from "./lock-run";
 
 export interface WorkerRegistrationModel {

@@ -27,7 +27,7 @@ export async function startRun(
   if (input.trainableParams < 0 || input.frozenParams < 0) throw badInput("trainableParams and frozenParams must be >= 0.");
   return ctx.handle.db.transaction(async (tx) => {
     await requireWorker(tx, workerId, ctx.workerTokenId);
-    const run = await lockHeldRun(tx, workerId, runId);
+    const run = await lockHeldRun(tx, workerId, runId, ctx.env.leaseSeconds);
     const changes = {
       backend: input.backend,
       device: input.device.slice(0, 500),
@@ -52,7 +52,7 @@ export async function reportProgress(
   if (!Number.isFinite(input.done) || (input.total != null && !Number.isFinite(input.total))) throw badInput("done and total must be finite numbers.");
   await ctx.handle.db.transaction(async (tx) => {
     await requireWorker(tx, workerId, ctx.workerTokenId);
-    const run = await lockHeldRun(tx, workerId, runId);
+    const run = await lockHeldRun(tx, workerId, runId, ctx.env.leaseSeconds);
     await publishRunEvents(tx, run, [
       { type: "PROGRESS", payload: { phase: input.phase.slice(0, 100), done: input.done, total: input.total ?? null } },
     ]);
@@ -70,7 +70,7 @@ export async function reportLogs(
   if (lines.length > 1000) throw badInput("At most 1000 log lines per call.");
   await ctx.handle.db.transaction(async (tx) => {
     await requireWorker(tx, workerId, ctx.workerTokenId);
-    const run = await lockHeldRun(tx, workerId, runId);
+    const run = await lockHeldRun(tx, workerId, runId, ctx.env.leaseSeconds);
     const events: RunEventInput[] = lines.map((l) => {
       const at = l.at ? new Date(l.at) : undefined;
       return {
@@ -106,7 +106,7 @@ export async function reportEpochs(
   if (clean.length === 0) return true;
   await ctx.handle.db.transaction(async (tx) => {
     await requireWorker(tx, workerId, ctx.workerTokenId);
-    const run = await lockHeldRun(tx, workerId, runId);
+    const run = await lockHeldRun(tx, workerId, runId, ctx.env.leaseSeconds);
     const steps = clean.map((e) => e.epoch);
     const existing = new Set(
       (
@@ -154,7 +154,7 @@ export async function reportEvaluation(ctx: Context, workerId: string, runId: st
   if (problems.length) throw badInput(problems.join(" "));
   await ctx.handle.db.transaction(async (tx) => {
     await requireWorker(tx, workerId, ctx.workerTokenId);
-    await lockHeldRun(tx, workerId, runId);
+    await lockHeldRun(tx, workerId, runId, ctx.env.leaseSeconds);
     const values = {
       runId,
       split: input.split,
@@ -180,7 +180,7 @@ export async function failRun(ctx: Context, workerId: string, runId: string, err
     const [current] = await tx.select().from(runs).where(eq(runs.id, runId)).for("update");
     // A retried failRun after a lost response: already failed by this worker.
     if (current && current.status === "FAILED" && current.workerId === workerId) return current;
-    const run = await lockHeldRun(tx, workerId, runId);
+    const run = await lockHeldRun(tx, workerId, runId, ctx.env.leaseSeconds);
     const message = (step ? `[${step}] ` : "") + error.slice(0, 10_000);
     const updated = await setRunStatus(tx, run, "FAILED", {
       error: message,
@@ -199,7 +199,7 @@ export async function finishCancelledRun(ctx: Context, workerId: string, runId: 
     await requireWorker(tx, workerId, ctx.workerTokenId);
     const [current] = await tx.select().from(runs).where(eq(runs.id, runId)).for("update");
     if (current && current.status === "CANCELLED") return current;
-    const run = await lockHeldRun(tx, workerId, runId);
+    const run = await lockHeldRun(tx, workerId, runId, ctx.env.leaseSeconds);
     if (!run.cancelRequestedAt) throw badInput(`Run ${runId} has no cancel request; use failRun or completeRun.`);
     const updated = await setRunStatus(tx, run, "CANCELLED", { finishedAt: new Date(), leaseExpiresAt: null });
     await releaseWorker(tx, workerId, runId);

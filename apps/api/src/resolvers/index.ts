@@ -25,7 +25,7 @@ import type { RunEventModel } from "../domain/run-event-types";
 import { setRunTags } from "../domain/set-run-tags";
 import { listRunEvents, streamRunEvents, streamRunUpdates } from "../domain/stream-run-events";
 import { getRun } from "../domain/get-entities";
-import { AppError, badInput, unauthenticated } from "../errors";
+import { badInput, unauthenticated } from "../errors";
 import type { Resolvers } from "../generated/resolvers-types";
 import { DateTime, JSONScalar } from "./scalars";
 
