@@ -7,5 +7,6 @@ export { loadConfig, ConfigError, BACKENDS, type Backend, type WorkerConfig } fr
 export { createLogger } from "./log";
 export { RunReporter } from "./reporter";
 export { startRun, type ActiveRun, type RunOutcome, type StopReason } from "./run-executor";
-export { createTrainerEngine } from "./trainer-engine";
+export { createTrainerEngine, ThreadEngine } from "./thread-engine";
+export { createDirectTrainerEngine } from "./trainer-engine";
 export { Worker, chooseBackends } from "./worker";

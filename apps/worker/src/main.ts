@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     onRetry: (operation, error, attempt, delayMs) => logger.debug({ operation, attempt, delayMs, reason: (error as Error).message }, "API call failed, retrying"),
   });
   // Loaded after the configuration is checked: TensorFlow.js takes a moment to import.
-  const { createTrainerEngine } = await import("./trainer-engine");
+  const { createTrainerEngine } = await import("./thread-engine");
   const engine = await createTrainerEngine(logger);
   const worker = new Worker({ config, api, engine, logger });
 

@@ -3,7 +3,7 @@ import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import type { ClaimedRun } from "./api/types";
 import type { EngineEvent } from "./engine";
-import { createTrainerEngine, inputShapeOf } from "./trainer-engine";
+import { createDirectTrainerEngine, inputShapeOf } from "./trainer-engine";
 
 const claim = (epochs: number): ClaimedRun => ({
   attempt: 1,
@@ -23,7 +23,7 @@ const claim = (epochs: number): ClaimedRun => ({
 
 describe("trainer engine (real @tunelab/trainer, CPU)", () => {
   it("trains a tiny tabular model: ready before the first epoch, every epoch, evaluation and a saved bundle", async () => {
-    const engine = await createTrainerEngine(pino({ level: "silent" }));
+    const engine = await createDirectTrainerEngine(pino({ level: "silent" }));
     const probes = await engine.detect();
     expect(probes.find((p) => p.backend === "CPU")?.available).toBe(true);
     await engine.use("CPU");
@@ -40,7 +40,7 @@ describe("trainer engine (real @tunelab/trainer, CPU)", () => {
   });
 
   it("stops within one batch when aborted", async () => {
-    const engine = await createTrainerEngine(pino({ level: "silent" }));
+    const engine = await createDirectTrainerEngine(pino({ level: "silent" }));
     await engine.use("CPU");
     const bytes = await readFile(new URL("../test/fixtures/iris.csv", import.meta.url));
     const controller = new AbortController();

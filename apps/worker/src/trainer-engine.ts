@@ -86,8 +86,11 @@ async function cpuOnly(): Promise<BackendsModule> {
   };
 }
 
-/** The real engine: @tunelab/trainer's loaders, backends and fineTune. */
-export async function createTrainerEngine(logger: Logger): Promise<TrainingEngine> {
+/**
+ * The real engine on the calling thread: @tunelab/trainer's loaders, backends and fineTune. The worker runs it in a
+ * worker thread (engine-thread.ts), because training on the CPU backends never yields to the event loop.
+ */
+export async function createDirectTrainerEngine(logger: Logger): Promise<TrainingEngine> {
   const backends = (await loadBackendsModule(logger)) ?? (await cpuOnly());
   return {
     async detect() {
