@@ -1,0 +1,54 @@
+/**
+ * Child process of the API benchmarks: the real API (`startApiServer`) on DATABASE_URL (Postgres) or PGlite in
+ * DATA_DIR, configured from the environment like `pnpm start`. Tells its parent the URL over IPC; exits on SIGTERM.
+ */
+import { writeFileSync, mkdirSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import path from "node:path";
+import { createLogger, readEnv, startApiServer } from "@tunelab/api";
+import { createDb } from "@tunelab/db";
+
+// BENCH_CPU_PROF=<dir>: profile this process with the inspector (robust where --cpu-prof loses the main thread's
+// profile on a signal exit); the parent asks for the file over IPC before stopping it.
+let session: Session | undefined;
+if (process.env.BENCH_CPU_PROF) {
+  session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.setSamplingInterval", { interval: 500 });
+  await session.post("Profiler.start");
+}
+process.on("message", async (m: { type?: string; name?: string }) => {
+  if (m.type !== "profile" || !session) return;
+  const { profile } = await session.post("Profiler.stop");
+  const dir = process.env.BENCH_CPU_PROF!.startsWith("/") ? process.env.BENCH_CPU_PROF! : path.resolve("results/profiles");
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${m.name ?? "api"}-${Date.now()}.cpuprofile`);
+  writeFileSync(file, JSON.stringify(profile));
+  process.send?.({ type: "profile-written", file });
+});
+
+const env = readEnv();
+const log = createLogger(env.logLevel);
+const handle = await createDb({ databaseUrl: env.databaseUrl, dataDir: env.dataDir, maxConnections: Number(process.env.BENCH_API_POOL ?? 10) });
+const server = await startApiServer({ env, handle, log });
+process.send?.({ type: "listening", url: server.url.replace("localhost", "127.0.0.1") });
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  const hard = setTimeout(() => process.exit(1), 10_000);
+  hard.unref();
+  try {
+    await server.close();
+    await handle.close();
+  } finally {
+    // process.exit() would skip writing a --cpu-prof profile; let the event loop end instead when it can.
+    clearTimeout(hard);
+    setTimeout(() => process.exit(0), 2000).unref();
+  }
+};
+process.on("SIGTERM", () => void stop());
+process.on("SIGINT", () => void stop());
+process.on("disconnect", () => void stop());

@@ -1,0 +1,354 @@
+/**
+ * Shared plumbing of the API/system benchmarks (bench/src/api/*): machine info, percentiles, tables, fresh Postgres
+ * databases, API child processes, a tiny GraphQL client, the worker protocol, and where results go.
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+
+export const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const REPO_ROOT = path.resolve(BENCH_DIR, "..");
+export const RESULTS_DIR = path.join(BENCH_DIR, "results");
+export const DOCS_FILE = path.join(REPO_ROOT, "docs", "benchmarks.md");
+export const WORKER_TOKEN = "bench-worker-token-0123456789abcdef";
+
+/** Admin URL of the Postgres server the benchmarks create their databases on. */
+export const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Wall-clock milliseconds with sub-ms resolution, comparable across processes on one machine. */
+export const nowMs = () => performance.timeOrigin + performance.now();
+
+export function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i >= 0 && process.argv[i + 1] !== undefined) return process.argv[i + 1]!;
+  const env = process.env[`BENCH_${name.toUpperCase().replace(/-/g, "_")}`];
+  return env ?? def;
+}
+export const flag = (name: string) => process.argv.includes(`--${name}`);
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+export function stats(values: number[]) {
+  const s = [...values].sort((a, b) => a - b);
+  return { n: s.length, p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), max: s[s.length - 1] ?? NaN, min: s[0] ?? NaN };
+}
+export const round = (v: number, digits = 1) => (Number.isFinite(v) ? Number(v.toFixed(digits)) : v);
+
+/** A markdown table (also readable in a terminal). */
+export function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map((c) => (typeof c === "number" ? fmt(c) : c)))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => String(r[i] ?? "").length)));
+  const line = (r: (string | number)[]) => `| ${r.map((c, i) => String(c ?? "").padEnd(widths[i]!)).join(" | ")} |`;
+  return [line(cells[0]!), `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`, ...cells.slice(1).map(line)].join("\n");
+}
+function fmt(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v) || Math.abs(v) >= 1000) return Math.round(v).toLocaleString("en-US");
+  if (Math.abs(v) >= 100) return v.toFixed(0);
+  if (Math.abs(v) >= 10) return v.toFixed(1);
+  return v.toFixed(2);
+}
+
+export interface MachineInfo {
+  cpu: string;
+  cores: number;
+  memGiB: number;
+  node: string;
+  postgres?: string;
+  loadAvgStart: number[];
+  loadAvgEnd?: number[];
+  startedAt: string;
+}
+
+export async function machineInfo(withPostgres = true): Promise<MachineInfo> {
+  const cpus = os.cpus();
+  let postgres: string | undefined;
+  if (withPostgres) {
+    const c = new pg.Client({ connectionString: ADMIN_URL });
+    try {
+      await c.connect();
+      postgres = String((await c.query("SHOW server_version")).rows[0].server_version);
+    } catch {
+      postgres = "unreachable";
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  }
+  return {
+    cpu: cpus[0]?.model.trim() ?? "unknown",
+    cores: cpus.length,
+    memGiB: round(os.totalmem() / 2 ** 30, 1),
+    node: process.version,
+    postgres,
+    loadAvgStart: os.loadavg().map((v) => round(v, 2)),
+    startedAt: new Date().toISOString(),
+  };
+}
+
+export function machineLine(m: MachineInfo): string {
+  const end = m.loadAvgEnd ? `, at end ${m.loadAvgEnd.join(" / ")}` : "";
+  return `${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, Node ${m.node}${m.postgres ? `, PostgreSQL ${m.postgres}` : ""}; load average (1/5/15 min) at start ${m.loadAvgStart.join(" / ")}${end}`;
+}
+
+/**
+ * Writes bench/results/<name>-<timestamp>.json and replaces this benchmark's block in docs/benchmarks.md (between
+ * markers, so other sections of the file are left alone).
+ */
+export async function publish(name: string, title: string, machine: MachineInfo, data: unknown, markdown: string): Promise<string> {
+  machine.loadAvgEnd = os.loadavg().map((v) => round(v, 2));
+  await mkdir(RESULTS_DIR, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const file = path.join(RESULTS_DIR, `${name}-${stamp}.json`);
+  await writeFile(file, JSON.stringify({ name, machine, data }, null, 2) + "\n");
+  if (!flag("no-docs")) {
+    await mkdir(path.dirname(DOCS_FILE), { recursive: true });
+    const start = `<!-- bench:${name}:start -->`;
+    const end = `<!-- bench:${name}:end -->`;
+    const block = [
+      start,
+      `## ${title}`,
+      "",
+      `Command: \`pnpm --filter @tunelab/bench ${name}\` · run ${machine.startedAt} · ${machineLine(machine)}.`,
+      `Raw results: \`bench/results/${path.basename(file)}\`.`,
+      "",
+      markdown.trim(),
+      end,
+    ].join("\n");
+    const current = existsSync(DOCS_FILE) ? await readFile(DOCS_FILE, "utf8") : "# Benchmarks\n";
+    const i = current.indexOf(start);
+    const j = current.indexOf(end);
+    const next = i >= 0 && j > i ? current.slice(0, i) + block + current.slice(j + end.length) : current.replace(/\n*$/, "\n\n") + block + "\n";
+    await writeFile(DOCS_FILE, next);
+  }
+  console.log(`\nresults: ${path.relative(process.cwd(), file)}${flag("no-docs") ? "" : `; docs: ${path.relative(process.cwd(), DOCS_FILE)}`}`);
+  return file;
+}
+
+/** A new, migrated database on the Postgres server; drop() removes it. */
+export async function freshDatabase(prefix = "tunelab_bench"): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
+  const name = `${prefix}_${process.pid}_${randomBytes(3).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`);
+    // --log-slow-ms N: Postgres logs this database's statements slower than N ms (server log), for profiling.
+    const slow = arg("log-slow-ms", "");
+    if (slow) await admin.query(`ALTER DATABASE "${name}" SET log_min_duration_statement = ${Number(slow)}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    name,
+    drop: async () => {
+      const c = new pg.Client({ connectionString: ADMIN_URL });
+      await c.connect();
+      try {
+        await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
+
+export async function databaseExists(name: string): Promise<boolean> {
+  const c = new pg.Client({ connectionString: ADMIN_URL });
+  await c.connect();
+  try {
+    return (await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [name])).rowCount === 1;
+  } finally {
+    await c.end();
+  }
+}
+
+export function databaseUrl(name: string): string {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// API child processes
+
+export interface ApiProcess {
+  url: string;
+  pid: number;
+  child: ChildProcess;
+  /** Resident set now and peak (VmHWM) in MiB, from /proc. */
+  memory(): { rssMiB: number; peakMiB: number };
+  /** User+system CPU seconds consumed so far, from /proc. */
+  cpuSeconds(): number;
+  /** With BENCH_CPU_PROF set: stops the API's CPU profiler and writes the profile; resolves with the file. */
+  saveProfile(name: string): Promise<string | undefined>;
+  stop(): Promise<void>;
+}
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+/** Node flags for a TypeScript child process (tsx loader), plus --cpu-prof when BENCH_CPU_PROF is set. */
+export function childExecArgv(profileName?: string): string[] {
+  const argv = ["--import", "tsx"];
+  if (process.env.BENCH_CPU_PROF_FLAG && profileName) {
+    argv.push("--cpu-prof", `--cpu-prof-dir=${path.join(RESULTS_DIR, "profiles")}`, `--cpu-prof-name=${profileName}-${Date.now()}.cpuprofile`);
+  }
+  return argv;
+}
+
+/**
+ * Starts `startApiServer` in its own process (src/api/api-process.ts) on the given database (a Postgres URL, or a
+ * PGlite data dir when databaseUrl is undefined), so load generators do not share its CPU.
+ */
+export async function startApiProcess(opts: { databaseUrl?: string; dataDir: string; env?: Record<string, string>; name?: string }): Promise<ApiProcess> {
+  const child = fork(path.join(HERE, "api-process.ts"), [], {
+    execArgv: childExecArgv(opts.name ?? "api"),
+    cwd: BENCH_DIR,
+    env: {
+      ...process.env,
+      API_PORT: "0",
+      API_HOST: "127.0.0.1",
+      DATA_DIR: opts.dataDir,
+      DATABASE_URL: opts.databaseUrl ?? "",
+      WORKER_TOKEN,
+      LOG_LEVEL: "warn",
+      NODE_ENV: "production",
+      // Simulated workers do not heartbeat: a long lease keeps the reaper away during a benchmark.
+      LEASE_SECONDS: "3600",
+      ...opts.env,
+    },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("API process did not start within 120 s")), 120_000);
+    child.once("exit", (code) => reject(new Error(`API process exited with ${code} before listening`)));
+    child.on("message", (m: { type?: string; url?: string }) => {
+      if (m.type === "listening" && m.url) {
+        clearTimeout(timer);
+        resolve(m.url);
+      }
+    });
+  });
+  const pid = child.pid!;
+  return {
+    url,
+    pid,
+    child,
+    memory: () => procMemory(pid),
+    cpuSeconds: () => procCpuSeconds(pid),
+    saveProfile: (name) =>
+      process.env.BENCH_CPU_PROF
+        ? new Promise<string | undefined>((resolve) => {
+            const onMessage = (m: { type?: string; file?: string }) => {
+              if (m.type !== "profile-written") return;
+              child.off("message", onMessage);
+              console.log(`CPU profile of the API: ${m.file}`);
+              resolve(m.file);
+            };
+            child.on("message", onMessage);
+            child.send({ type: "profile", name });
+          })
+        : Promise.resolve(undefined),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const t = setTimeout(() => child.kill("SIGKILL"), 15_000);
+        child.once("exit", () => {
+          clearTimeout(t);
+          resolve();
+        });
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+export function procMemory(pid: number): { rssMiB: number; peakMiB: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? NaN);
+    return { rssMiB: round(kb("VmRSS") / 1024, 1), peakMiB: round(kb("VmHWM") / 1024, 1) };
+  } catch {
+    return { rssMiB: NaN, peakMiB: NaN };
+  }
+}
+
+export function procCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // fields[11] = utime, fields[12] = stime (after pid and comm), in clock ticks (100/s on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// GraphQL over HTTP (keep-alive through fetch's pool) and the worker protocol
+
+export class Gql {
+  constructor(
+    readonly url: string,
+    private readonly token: string | null = WORKER_TOKEN,
+  ) {}
+
+  async raw<T = any>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] }> {
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    const res = await fetch(`${this.url}/graphql`, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+    return (await res.json()) as { data?: T; errors?: { message: string }[] };
+  }
+
+  async q<T = any>(query: string, variables?: Record<string, unknown>): Promise<T> {
+    const r = await this.raw<T>(query, variables);
+    if (r.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(r.errors).slice(0, 2000)}`);
+    return r.data as T;
+  }
+}
+
+export const LAUNCH = `mutation($i: LaunchRunInput!) { launchRun(input: $i) { id } }`;
+export const REPORT_EPOCHS = `mutation($w: ID!, $r: ID!, $e: [EpochInput!]!) { reportEpochs(workerId: $w, runId: $r, epochs: $e) }`;
+
+export async function datasetIdByName(api: Gql, name: string): Promise<string> {
+  const d = await api.q<{ datasets: { id: string; name: string }[] }>(`{ datasets { id name } }`);
+  const found = d.datasets.find((x) => x.name === name);
+  if (!found) throw new Error(`no dataset ${name} (have ${d.datasets.map((x) => x.name).join(", ")})`);
+  return found.id;
+}
+
+/**
+ * One simulated worker holding one RUNNING run: register, launch a run only it can serve (a unique backend order is
+ * not possible, so each worker claims right after its own launch, sequentially), claim, start.
+ */
+export async function workerWithRunningRun(api: Gql, datasetId: string, name: string, config: Record<string, unknown> = { learningRate: 0.01, epochs: 1000, batchSize: 8 }) {
+  const reg = await api.q<any>(
+    `mutation($i: RegisterWorkerInput!) { registerWorker(input: $i) { worker { id } } }`,
+    { i: { name, backends: ["CPU"], device: "bench", info: { bench: true } } },
+  );
+  const workerId: string = reg.registerWorker.worker.id;
+  const launched = await api.q<any>(LAUNCH, { i: { datasetId, name, config, backends: ["CPU"] } });
+  const runId: string = launched.launchRun.id;
+  const claimed = await api.q<any>(`mutation($w: ID!) { claimRun(workerId: $w) { run { id } } }`, { w: workerId });
+  if (claimed.claimRun?.run.id !== runId) throw new Error(`worker ${name} claimed ${claimed.claimRun?.run.id} instead of ${runId}`);
+  await api.q(
+    `mutation($w: ID!, $r: ID!, $i: RunStartedInput!) { startRun(workerId: $w, runId: $r, input: $i) { id } }`,
+    { w: workerId, r: runId, i: { backend: "CPU", device: "bench", frozenLayers: [], trainableParams: 1, frozenParams: 0 } },
+  );
+  return { workerId, runId };
+}
+
+/** Runs `fn` and prints what a quiet machine needs to know before trusting the numbers. */
+export function warnIfBusy(m: MachineInfo) {
+  if (m.loadAvgStart[0]! > 1.2)
+    console.warn(`note: load average ${m.loadAvgStart[0]} > 1.2 at start: other work shares the CPUs; numbers will be pessimistic.`);
+}

@@ -1,0 +1,167 @@
+/**
+ * metric-ingestion: metric points per second written through the API's worker operation `reportEpochs` (batched as
+ * the worker's RunReporter sends them: one request in flight per run, up to 100 epochs per request) into Postgres,
+ * side by side in one run with a raw batched INSERT (unnest arrays) of the same points into the same database.
+ *
+ *   pnpm --filter @tunelab/bench metric-ingestion [--seconds 6] [--workers 4] [--batches 1,10,100] [--rounds 1]
+ *
+ * Target: the API path reaches >= 50% of raw. BENCH_CPU_PROF=1 writes a CPU profile of the API process.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import {
+  arg,
+  datasetIdByName,
+  freshDatabase,
+  Gql,
+  machineInfo,
+  nowMs,
+  publish,
+  REPORT_EPOCHS,
+  round,
+  startApiProcess,
+  stats,
+  table,
+  warnIfBusy,
+  workerWithRunningRun,
+  LAUNCH,
+} from "./common";
+
+const SECONDS = Number(arg("seconds", "6"));
+const WORKERS = Number(arg("workers", "4"));
+const BATCHES = arg("batches", "1,10,100").split(",").map(Number);
+const ROUNDS = Number(arg("rounds", "1"));
+const KEYS = ["loss", "acc", "val_loss", "val_acc"];
+
+const metricsOf = (step: number) => ({ loss: 1 / (step + 1), acc: 1 - 1 / (step + 2), val_loss: 1.1 / (step + 1), val_acc: 1 - 1.2 / (step + 2) });
+
+interface PhaseResult {
+  points: number;
+  seconds: number;
+  pointsPerSec: number;
+  requests: number;
+  latencyMs: ReturnType<typeof stats>;
+  apiCpuSeconds?: number;
+}
+
+/** Each client loops for `seconds`: one request in flight, the next `batch` epochs of its run. */
+async function drive(clients: number, seconds: number, send: (client: number, firstStep: number, batch: number) => Promise<void>, batch: number, nextStep: number[]): Promise<PhaseResult> {
+  const latencies: number[] = [];
+  let points = 0;
+  const t0 = nowMs();
+  const until = t0 + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      while (nowMs() < until) {
+        const first = nextStep[c]!;
+        nextStep[c] = first + batch;
+        const s = nowMs();
+        await send(c, first, batch);
+        latencies.push(nowMs() - s);
+        points += batch * KEYS.length;
+      }
+    }),
+  );
+  const elapsed = (nowMs() - t0) / 1000;
+  return { points, seconds: round(elapsed, 2), pointsPerSec: Math.round(points / elapsed), requests: latencies.length, latencyMs: stats(latencies) };
+}
+
+async function main() {
+  const machine = await machineInfo();
+  warnIfBusy(machine);
+  const db = await freshDatabase("tunelab_bench_ingest");
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "tunelab-bench-"));
+  const api = await startApiProcess({ databaseUrl: db.url, dataDir, name: "api-metric-ingestion" });
+  const pool = new pg.Pool({ connectionString: db.url, max: WORKERS });
+  const rows: (string | number)[][] = [];
+  const results: Record<string, unknown>[] = [];
+  try {
+    const gql = new Gql(api.url);
+    const datasetId = await datasetIdByName(gql, "iris");
+    console.log(`API ${api.url} (pid ${api.pid}) on ${db.name}; ${WORKERS} concurrent workers, ${SECONDS} s per phase`);
+
+    for (const batch of BATCHES) {
+      for (let round_ = 0; round_ < ROUNDS; round_++) {
+        // Fresh runs per phase so both paths insert into an equally filled table and never conflict.
+        const held = [];
+        for (let w = 0; w < WORKERS; w++) held.push(await workerWithRunningRun(gql, datasetId, `ingest-b${batch}-r${round_}-w${w}`));
+        const rawRuns: string[] = [];
+        for (let w = 0; w < WORKERS; w++)
+          rawRuns.push((await gql.q<any>(LAUNCH, { i: { datasetId, name: `raw-b${batch}-r${round_}-w${w}`, config: { learningRate: 0.01, epochs: 10, batchSize: 8 }, backends: ["TENSORFLOW_GPU"] } })).launchRun.id);
+
+        const rawClients = await Promise.all(Array.from({ length: WORKERS }, () => pool.connect()));
+        const sendRaw = async (c: number, first: number, n: number) => {
+          const keys: string[] = [];
+          const steps: number[] = [];
+          const values: number[] = [];
+          for (let s = first; s < first + n; s++) {
+            const m = metricsOf(s);
+            for (const k of KEYS) {
+              keys.push(k);
+              steps.push(s);
+              values.push(m[k as keyof typeof m]);
+            }
+          }
+          await rawClients[c]!.query(
+            `INSERT INTO metric_points (run_id, key, step, value)
+             SELECT $1::uuid, k, s, v FROM unnest($2::text[], $3::int[], $4::float8[]) AS t(k, s, v)`,
+            [rawRuns[c], keys, steps, values],
+          );
+        };
+        const sendApi = async (c: number, first: number, n: number) => {
+          const epochs = Array.from({ length: n }, (_, i) => ({ epoch: first + i, metrics: metricsOf(first + i) }));
+          await gql.q(REPORT_EPOCHS, { w: held[c]!.workerId, r: held[c]!.runId, e: epochs });
+        };
+
+        const order: ("raw" | "api")[] = round_ % 2 === 0 ? ["raw", "api"] : ["api", "raw"];
+        const phase: Record<string, PhaseResult> = {};
+        for (const which of order) {
+          const next = Array.from({ length: WORKERS }, () => 1);
+          const cpu0 = api.cpuSeconds();
+          phase[which] = await drive(WORKERS, SECONDS, which === "raw" ? sendRaw : sendApi, batch, next);
+          phase[which]!.apiCpuSeconds = round(api.cpuSeconds() - cpu0, 2);
+        }
+        for (const c of rawClients) c.release();
+        const ratio = phase.api!.pointsPerSec / phase.raw!.pointsPerSec;
+        const r = phase.api!;
+        rows.push([
+          `${batch} x ${KEYS.length} = ${batch * KEYS.length}`,
+          phase.raw!.pointsPerSec,
+          r.pointsPerSec,
+          `${round(ratio * 100, 0)}%`,
+          ratio >= 0.5 ? "met" : "MISSED",
+          r.latencyMs.p50,
+          r.latencyMs.p99,
+          phase.raw!.latencyMs.p50,
+          round((r.apiCpuSeconds! / r.points) * 1e6 / 1000, 2),
+        ]);
+        results.push({ epochsPerRequest: batch, pointsPerRequest: batch * KEYS.length, round: round_, raw: phase.raw, api: phase.api, ratio: round(ratio, 3) });
+        console.log(`batch ${batch}: raw ${phase.raw!.pointsPerSec} pts/s, api ${r.pointsPerSec} pts/s (${round(ratio * 100, 0)}%)`);
+      }
+    }
+    await api.saveProfile("api-metric-ingestion");
+  } finally {
+    await pool.end();
+    await api.stop();
+    await db.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+
+  const md = table(
+    ["epochs x metrics per request (points)", "raw INSERT points/s", "API points/s", "API / raw", "target >= 50%", "API req p50 ms", "API req p99 ms", "raw stmt p50 ms", "API CPU ms / 1k points"],
+    rows,
+  );
+  console.log("\n" + md);
+  const notes = [
+    "",
+    `${WORKERS} concurrent clients per path (one request or statement in flight each, as the worker's RunReporter sends), ${SECONDS} s per phase, fresh runs per phase, one database.`,
+    "Raw: `INSERT INTO metric_points ... SELECT FROM unnest($keys, $steps, $values)` on one pooled connection per client.",
+    "API: `reportEpochs` over HTTP to one API process (child process) on the same Postgres: worker check, run lock, duplicate-epoch check, point upsert, summary upsert, event append and NOTIFY in one transaction.",
+    "A live worker sends 1 epoch per request (one request in flight; whatever arrives meanwhile goes in the next, up to 100).",
+  ].join("\n");
+  await publish("metric-ingestion", "Metric ingestion: API reportEpochs vs raw INSERT (Postgres)", machine, { workers: WORKERS, seconds: SECONDS, keys: KEYS, results }, md + "\n" + notes);
+}
+
+await main();

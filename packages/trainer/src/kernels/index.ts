@@ -1,0 +1,15 @@
+export {
+  DEFAULT_STRATEGY,
+  fastKernelsOf,
+  registerFastKernels,
+  stockKernel,
+  unregisterFastKernels,
+} from "./register";
+export type { FastKernelOptions, FastKernelRegistration, FilterGradStrategy } from "./register";
+export { chunkSize, conv2DBackpropFilterMatmul } from "./matmul";
+export {
+  conv2DBackpropFilterDirect,
+  depthwiseBackpropFilterDirect,
+  depthwiseBackpropInputDirect,
+} from "./direct";
+export { filterGradConvInfo, unsupportedReason } from "./conv-info";
