@@ -49,22 +49,20 @@ export async function listWorkers(ctx: Context) {
   return rows;
 }
 
-let liveCache: { at: number; ctx: Context; rows: Promise<{ backends: string[] }[]> } | null = null;
+const liveWorkers = new WeakMap<Context, Promise<{ backends: string[] }[]>>();
 
-/** Why a queued run waits: no live worker at all, or none serving its requested backends. */
+/** Why a queued run waits: no live worker at all, or none serving its requested backends (one query per request). */
 export async function waitingReason(ctx: Context, run: RunRow): Promise<string | null> {
-  if (!liveCache || liveCache.ctx !== ctx) {
+  let rows = liveWorkers.get(ctx);
+  if (!rows) {
     const since = new Date(Date.now() - (ctx.env.heartbeatSeconds * 2 + 5) * 1000);
-    liveCache = {
-      at: Date.now(),
-      ctx,
-      rows: ctx.handle.db
-        .select({ backends: workers.backends })
-        .from(workers)
-        .where(and(isNull(workers.stoppedAt), gt(workers.lastHeartbeatAt, since))),
-    };
+    rows = ctx.handle.db
+      .select({ backends: workers.backends })
+      .from(workers)
+      .where(and(isNull(workers.stoppedAt), gt(workers.lastHeartbeatAt, since)));
+    liveWorkers.set(ctx, rows);
   }
-  const live = await liveCache.rows;
+  const live = await rows;
   if (live.length === 0) return "No worker is online: start one (tunelab-worker) to train queued runs.";
   if (run.requestedBackends.length && !live.some((w) => w.backends.some((b) => run.requestedBackends.includes(b as never))))
     return `Waiting for a worker that serves ${run.requestedBackends.join(" or ")}; online workers serve ${[...new Set(live.flatMap((w) => w.backends))].join(", ")}.`;
