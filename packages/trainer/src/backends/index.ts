@@ -4,6 +4,7 @@
  * why when it is not available.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
@@ -128,8 +129,6 @@ function tfjsNodeProbe(backend: "TENSORFLOW" | "TENSORFLOW_GPU"): Probe {
 
 function gpuNameFromNvidiaSmi(): string | null {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { execFileSync } = require("node:child_process") as typeof import("node:child_process");
     const out = execFileSync("nvidia-smi", ["--query-gpu=name", "--format=csv,noheader"], { encoding: "utf8", timeout: 5000 });
     return out.trim().split("\n")[0] || null;
   } catch {

@@ -13,3 +13,5 @@ export {
   depthwiseBackpropInputDirect,
 } from "./direct";
 export { filterGradConvInfo, unsupportedReason } from "./conv-info";
+export { referenceCnn } from "./reference-cnn";
+export type { ReferenceCnnOptions } from "./reference-cnn";

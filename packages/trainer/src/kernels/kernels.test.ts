@@ -52,7 +52,7 @@ function inputs(c: Case, seed: number) {
   return tf.tidy(() => {
     const x = tf.relu(tf.randomNormal(c.x, 0, 1, "float32", seed));
     const dy = tf.randomNormal(outShape(c), 0, 1, "float32", seed + 1);
-    return { x: x.arraySync(), dy: dy.arraySync() };
+    return { x: x.arraySync() as number[][][][], dy: dy.arraySync() as number[][][][] };
   });
 }
 
