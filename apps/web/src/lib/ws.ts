@@ -54,5 +54,9 @@ export function getWsClient(apiUrl: string): Entry {
   });
   entry = e;
   clients.set(apiUrl, entry);
+  if (typeof window !== "undefined") {
+    // Lets people (and the e2e suite) simulate a dropped connection: the client retries and pages catch up.
+    (window as unknown as { __tunelabDebug?: object }).__tunelabDebug = { dropWebSocket: () => e.client.terminate() };
+  }
   return entry;
 }

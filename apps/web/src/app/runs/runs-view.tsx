@@ -334,8 +334,8 @@ export function RunsView() {
                   <td className="num">{r.frozenLayers.length}</td>
                   <td className="num">{fmtNum(r.config.learningRate)}</td>
                   <td className="num">{r.config.epochs}</td>
-                  <td className="num strong">{fmtNum(bestOf(r.summary, "val_acc"))}</td>
-                  <td className="num">{fmtNum(bestOf(r.summary, "val_loss"))}</td>
+                  <td className="num strong">{bestOf(r.summary, "val_acc") == null ? <span className="muted">—</span> : fmtNum(bestOf(r.summary, "val_acc"))}</td>
+                  <td className="num">{bestOf(r.summary, "val_loss") == null ? <span className="muted">—</span> : fmtNum(bestOf(r.summary, "val_loss"))}</td>
                   <td>{r.backend ?? <span className="muted">—</span>}</td>
                   <td className="nowrap">{fmtDate(r.createdAt)}</td>
                 </tr>
