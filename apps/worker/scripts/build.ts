@@ -1,14 +1,23 @@
-// Bundles the worker into dist/tunelab-worker.mjs (+ dist/engine-thread.mjs, the trainer's thread). Native and wasm-carrying packages stay external (they
-// load .node / .wasm files relative to their own package directory) and are resolved from this package's
-// node_modules at run time: @tensorflow/tfjs-node(-gpu), webgpu (Dawn), @tensorflow/tfjs-backend-wasm.
-import { build } from "esbuild";
+// Bundles the worker's own code and @tunelab/* workspace packages (TypeScript source) into dist/tunelab-worker.mjs
+// and dist/engine-thread.mjs (the trainer's thread). Every npm package stays external and is loaded from this
+// package's node_modules at run time: TensorFlow.js must be one instance shared by tfjs-core, -layers and the backends
+// (wasm and webgpu carry .wasm / .node files next to their packages), and the built-in datasets read files from their
+// npm packages. That is why the trainer's runtime packages are also dependencies of @tunelab/worker.
 import { rm } from "node:fs/promises";
+import { build, type Plugin } from "esbuild";
 
-const external = ["@tensorflow/tfjs-node", "@tensorflow/tfjs-node-gpu", "webgpu", "@tensorflow/tfjs-backend-wasm"];
+const externalNpm: Plugin = {
+  name: "external-npm",
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith("@tunelab/") || args.path.startsWith("node:")) return undefined;
+      return { path: args.path, external: true };
+    });
+  },
+};
 
 await rm(new URL("../dist", import.meta.url), { recursive: true, force: true });
 const result = await build({
-  // The trainer runs in a worker thread: its entry is a second file next to the main one.
   entryPoints: {
     "tunelab-worker": new URL("../src/main.ts", import.meta.url).pathname,
     "engine-thread": new URL("../src/engine-thread.ts", import.meta.url).pathname,
@@ -20,11 +29,11 @@ const result = await build({
   format: "esm",
   target: "node20",
   sourcemap: true,
-  external,
+  plugins: [externalNpm],
   metafile: true,
   logLevel: "warning",
-  // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
-  banner: { js: "import { createRequire as __tlCreateRequire } from 'node:module'; const require = __tlCreateRequire(import.meta.url);" },
 });
-const bytes = Object.values(result.metafile.outputs).reduce((s, o) => s + o.bytes, 0);
-console.log(`dist/tunelab-worker.mjs + dist/engine-thread.mjs: ${(bytes / 1e6).toFixed(1)} MB (external: ${external.join(", ")})`);
+const bytes = Object.entries(result.metafile.outputs)
+  .filter(([file]) => file.endsWith(".mjs"))
+  .reduce((s, [, o]) => s + o.bytes, 0);
+console.log(`dist/tunelab-worker.mjs + dist/engine-thread.mjs: ${(bytes / 1e3).toFixed(0)} kB (npm packages external, from node_modules)`);

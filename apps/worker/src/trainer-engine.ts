@@ -1,4 +1,3 @@
-import os from "node:os";
 import {
   fineTune,
   loadDataset,
@@ -7,16 +6,10 @@ import {
   type FineTuneResult,
   type TrainerEvent,
 } from "@tunelab/trainer";
+import { detectBackends, selectBackend } from "@tunelab/trainer/backends";
 import type { TaskType } from "./api/types";
-import type { BackendProbe, EngineStep, TrainInput, TrainOutput, TrainingEngine } from "./engine";
-import { BACKENDS, type Backend } from "./env";
+import type { EngineStep, TrainInput, TrainOutput, TrainingEngine } from "./engine";
 import type { Logger } from "./log";
-
-/** The subset of `@tunelab/trainer/backends` the worker uses (loaded at run time: it is optional while it is written). */
-interface BackendsModule {
-  detectBackends: () => Promise<unknown>;
-  selectBackend: (preferences: Backend[]) => Promise<{ backend: Backend; device: string; unavailable?: unknown }>;
-}
 
 const TRAINER_STEP: Record<string, EngineStep> = {
   dataset: "prepare",
@@ -28,77 +21,18 @@ const TRAINER_STEP: Record<string, EngineStep> = {
   save: "save",
 };
 
-export function cpuDeviceName(): string {
-  const cpus = os.cpus();
-  return `cpu x${cpus.length}${cpus[0]?.model ? ` (${cpus[0].model.trim()})` : ""}`;
-}
-
-/** Normalises whatever detectBackends() answers (an array of probes, or a map by backend) into BackendProbe[]. */
-export function normaliseProbes(raw: unknown): BackendProbe[] {
-  const list: Record<string, unknown>[] = Array.isArray(raw)
-    ? (raw as Record<string, unknown>[])
-    : raw && typeof raw === "object"
-      ? Array.isArray((raw as { backends?: unknown }).backends)
-        ? ((raw as { backends: Record<string, unknown>[] }).backends)
-        : Object.entries(raw as Record<string, unknown>).map(([backend, v]) => ({ backend, ...(v as Record<string, unknown>) }))
-      : [];
-  const probes: BackendProbe[] = [];
-  for (const item of list) {
-    const backend = String(item.backend ?? item.name ?? "").toUpperCase() as Backend;
-    if (!BACKENDS.includes(backend)) continue;
-    const available = item.available === true || (item.available === undefined && item.reason === undefined && item.error === undefined);
-    probes.push({
-      backend,
-      available,
-      device: typeof item.device === "string" ? item.device : undefined,
-      reason: typeof item.reason === "string" ? item.reason : typeof item.error === "string" ? item.error : undefined,
-    });
-  }
-  return probes.sort((a, b) => BACKENDS.indexOf(a.backend) - BACKENDS.indexOf(b.backend));
-}
-
-async function loadBackendsModule(logger: Logger): Promise<BackendsModule | undefined> {
-  try {
-    const spec = "@tunelab/trainer/backends";
-    const mod = (await import(/* @vite-ignore */ spec)) as Partial<BackendsModule>;
-    if (typeof mod.detectBackends === "function" && typeof mod.selectBackend === "function") return mod as BackendsModule;
-    logger.warn("@tunelab/trainer/backends lacks detectBackends/selectBackend; using the CPU backend only");
-  } catch (error) {
-    logger.warn({ reason: (error as Error).message }, "@tunelab/trainer/backends is not available; using the CPU backend only");
-  }
-  return undefined;
-}
-
-/** Fallback when the trainer's backend module is missing: tfjs' pure-JS CPU backend. */
-async function cpuOnly(): Promise<BackendsModule> {
-  const tf = await import("@tensorflow/tfjs-core");
-  await import("@tensorflow/tfjs-backend-cpu");
-  return {
-    detectBackends: async () => [
-      ...BACKENDS.filter((b) => b !== "CPU").map((backend) => ({ backend, available: false, reason: "backend detection not available in this build of @tunelab/trainer" })),
-      { backend: "CPU", available: true, device: cpuDeviceName() },
-    ],
-    selectBackend: async () => {
-      await tf.setBackend("cpu");
-      await tf.ready();
-      return { backend: "CPU", device: cpuDeviceName() };
-    },
-  };
-}
-
 /**
  * The real engine on the calling thread: @tunelab/trainer's loaders, backends and fineTune. The worker runs it in a
  * worker thread (engine-thread.ts), because training on the CPU backends never yields to the event loop.
  */
 export async function createDirectTrainerEngine(logger: Logger): Promise<TrainingEngine> {
-  const backends = (await loadBackendsModule(logger)) ?? (await cpuOnly());
   return {
     async detect() {
-      return normaliseProbes(await backends.detectBackends());
+      return (await detectBackends()).map((s) => ({ backend: s.backend, available: s.available, device: s.device, reason: s.reason }));
     },
     async use(backend) {
-      const selected = await backends.selectBackend([backend]);
-      if (selected.backend !== backend) throw new Error(`backend ${backend} could not be activated (got ${selected.backend})`);
+      const selected = await selectBackend([backend]);
+      logger.debug({ backend: selected.backend, device: selected.device, kernels: selected.kernels }, "backend selected");
       return { backend: selected.backend, device: selected.device };
     },
     train: (input) => trainWithTrainer(input),
