@@ -122,8 +122,20 @@ export async function startApiServer(opts: StartOptions): Promise<ApiServer> {
       onComplete: (ctx) => {
         subsPerSocket.set(ctx.extra, Math.max(0, (subsPerSocket.get(ctx.extra) ?? 1) - 1));
       },
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        if (!("errors" in result) || !result.errors?.length) return undefined;
+        return {
+          ...result,
+          errors: result.errors.map((e) => {
+            const f = formatError(e.toJSON(), e, (err) => log.error({ err }, "error in a subscription event"));
+            return new GraphQLError(f.message, { path: f.path, extensions: f.extensions });
+          }),
+        };
+      },
       onError: (_ctx, _id, _payload, errors) => {
         return errors.map((e) => {
+          // Validation errors (no originalError) are safe to show as they are, like Apollo does over HTTP.
+          if (!e.originalError) return new GraphQLError(e.message, { extensions: { code: "GRAPHQL_VALIDATION_FAILED", ...e.extensions } });
           const f = formatError(e.toJSON(), e, (err) => log.error({ err }, "subscription error"));
           return new GraphQLError(f.message, { extensions: f.extensions });
         });

@@ -152,6 +152,23 @@ describe("bad inputs", () => {
     expect((await fetch(`${api.url}/healthz`)).status).toBe(200);
   });
 
+  it("refuses bad subscriptions over graphql-ws with a clear error and keeps the socket usable", async () => {
+    const client = api.ws();
+    const errorOf = (query: string, variables: Record<string, unknown> = {}) =>
+      new Promise<any>((resolve) => {
+        client.subscribe({ query, variables }, { next: (v) => resolve(v.errors ?? v), error: (e) => resolve(e), complete: () => resolve("complete") });
+      });
+    const unknown = await errorOf(`subscription { runEvents(runId: "00000000-0000-4000-8000-000000000009") { __typename } }`);
+    expect(unknown[0]).toMatchObject({ message: expect.stringMatching(/No run/), extensions: { code: "NOT_FOUND" } });
+    const deep = await errorOf(
+      `subscription { runUpdated { baseModel { parent { parent { parent { parent { parent { parent { parent { parent { parent { parent { parent { id } } } } } } } } } } } } } }`,
+    );
+    expect(JSON.stringify(deep)).toMatch(/depth limit/i);
+    const badField = await errorOf(`subscription { runUpdated { nope } }`);
+    expect(JSON.stringify(badField)).toMatch(/Cannot query field/);
+    expect((await api.q<any>(`{ projects { name } }`)).projects).toHaveLength(1);
+  });
+
   it("reports the row errors of a malformed CSV in extensions.rowErrors, and registers a valid one as v1, v2", async () => {
     const bad = await api.gql(`mutation($i: RegisterDatasetInput!) { registerDataset(input: $i) { dataset { id } } }`, {
       i: { name: "flowers", task: "TABULAR_CLASSIFICATION", format: "CSV", content: "a,b,label\n1,2,x\n3,oops,y\n5,6\n" },
