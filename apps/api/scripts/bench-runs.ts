@@ -42,7 +42,7 @@ for (const [label, vars] of cases) {
   let after: string | null = null;
   for (let i = 0; i < 5; i++) {
     t = performance.now();
-    const d: any = await api.q(q, { ...vars, a: after });
+    const d: { runs: { pageInfo: { endCursor: string | null } } } = await api.q(q, { ...vars, a: after });
     times.push(performance.now() - t);
     after = d.runs.pageInfo.endCursor;
   }
