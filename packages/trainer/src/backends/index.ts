@@ -9,7 +9,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
-import { registerFastKernels } from "../kernels/register";
+import { registerFastKernels, unregisterFastKernels } from "../kernels/register";
 import type { FastKernelOptions, FastKernelRegistration } from "../kernels/register";
 
 export const BACKENDS = ["TENSORFLOW_GPU", "TENSORFLOW", "WEBGPU", "WASM", "CPU"] as const;
@@ -46,7 +46,7 @@ export interface SelectedBackend {
 }
 
 export interface SelectOptions {
-  /** Options for registerFastKernels; `false` keeps the backend's stock kernels (for comparisons). */
+  /** Options for registerFastKernels; `false` puts the backend's stock kernels back (for comparisons). */
   fastKernels?: FastKernelOptions | false;
 }
 
@@ -304,7 +304,8 @@ export async function selectBackend(preferences: readonly Backend[] = BACKENDS, 
       }
       if (!ok || tf.getBackend() !== name) throw new NotAvailable(`tf.setBackend('${name}') failed to initialise`);
       let registration: FastKernelRegistration = { backendName: name, kernels: [] };
-      if (options.fastKernels !== false) registration = registerFastKernels(name, options.fastKernels ?? {});
+      if (options.fastKernels === false) unregisterFastKernels(name);
+      else registration = registerFastKernels(name, options.fastKernels ?? {});
       return { backend, device, unavailable, kernels: registration.kernels };
     } catch (e) {
       unavailable.push({ backend, reason: reasonOf(e) });

@@ -97,6 +97,51 @@ describe("Conv2DBackpropFilter on wasm (the backend ships none)", () => {
     });
   }
 
+  it("Conv2DBackpropInput through a forward conv matches the stock cpu kernel to 1e-5", async () => {
+    const errors: string[] = [];
+    for (const [i, c] of CASES.entries()) {
+      const inputGrad = () =>
+        tf.tidy(() => {
+          const dy = tf.randomNormal(outShape(c), 0, 1, "float32", 300 + i);
+          const f = tf.randomNormal([c.k, c.k, c.x[3], c.co], 0, 1, "float32", 400 + i);
+          const out = tf.engine().runKernel("Conv2DBackpropInput", { dy, filter: f }, {
+            strides: c.stride,
+            pad: c.pad,
+            dataFormat: "NHWC",
+            inputShape: c.x,
+          }) as tf.Tensor;
+          return out.dataSync() as Float32Array;
+        });
+      await tf.setBackend("cpu");
+      const expected = inputGrad();
+      await tf.setBackend("wasm");
+      registerFastKernels("wasm");
+      const err = relErr(inputGrad(), expected);
+      if (!(err < 1e-5)) errors.push(`${name(c)}: ${err}`);
+    }
+    expect(errors).toEqual([]);
+  });
+
+  it("BatchMatMul with transposed operands (transpose first) matches the cpu backend", async () => {
+    for (const [ta, tb] of [
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
+      const product = () =>
+        tf.tidy(() => {
+          const a = tf.randomNormal(ta ? [2, 7, 5] : [2, 5, 7], 0, 1, "float32", 1);
+          const b = tf.randomNormal(tb ? [2, 3, 7] : [2, 7, 3], 0, 1, "float32", 2);
+          return tf.matMul(a, b, ta, tb).dataSync() as Float32Array;
+        });
+      await tf.setBackend("cpu");
+      const expected = product();
+      await tf.setBackend("wasm");
+      registerFastKernels("wasm");
+      expect(relErr(product(), expected)).toBeLessThan(1e-5);
+    }
+  });
+
   it("depthwise backprop (filter and input) matches the stock cpu kernels to 1e-5", async () => {
     registerFastKernels("wasm");
     for (const [i, c] of CASES.slice(0, 6).entries()) {

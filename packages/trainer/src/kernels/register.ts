@@ -18,6 +18,8 @@ import {
   writeFloats,
 } from "./direct";
 import { conv2DBackpropFilterMatmul } from "./matmul";
+import { backpropInputInfo, backpropInputUnsupported, batchMatMulPlain, conv2DBackpropInputViaConv } from "./wasm-extra";
+import type { BackpropInputAttrs } from "./wasm-extra";
 
 /**
  * How Conv2DBackpropFilter is computed:
@@ -33,6 +35,11 @@ export interface FastKernelOptions {
   chunk?: number;
   /** Operand layout of the matmul (default: `nhwc` on webgpu, `host` on cpu and wasm). */
   layout?: "nhwc" | "host";
+  /**
+   * wasm only (default true): also replace Conv2DBackpropInput (by a forward conv on XNNPACK) and BatchMatMul with a
+   * transposed operand (transpose first), the next largest costs of a training step once the filter gradient is fast.
+   */
+  wasmExtras?: boolean;
   /** Where "falling back to the stock kernel" notes go (once per reason; one logger for all backends). Default: console.warn. */
   log?: (message: string) => void;
 }
@@ -57,6 +64,8 @@ const HOST_BACKENDS = new Set(["cpu", "wasm"]);
 const FILTER = "Conv2DBackpropFilter";
 const DW_FILTER = "DepthwiseConv2dNativeBackpropFilter";
 const DW_INPUT = "DepthwiseConv2dNativeBackpropInput";
+const INPUT = "Conv2DBackpropInput";
+const MATMUL = "BatchMatMul";
 
 /** Stock kernels we replaced (undefined: the backend had none), per backend and kernel name. */
 const stock = new Map<string, Map<string, KernelConfig | undefined>>();
@@ -177,6 +186,36 @@ export function registerFastKernels(backendName: string, options: FastKernelOpti
       );
     }
     kernels.push(`${DW_FILTER} (direct)`, `${DW_INPUT} (direct)`);
+
+    if (options.wasmExtras === false) {
+      restoreKernel(backendName, INPUT);
+      restoreKernel(backendName, MATMUL);
+    } else {
+      const stockInput = stockKernel(INPUT, backendName);
+      if (!ours.get(backendName)?.has(INPUT) && stockInput) {
+        replaceKernel(
+          backendName,
+          INPUT,
+          ({ inputs, backend, attrs }) => {
+            const { dy, filter } = inputs as unknown as { dy: TensorInfo; filter: TensorInfo };
+            const a = attrs as unknown as BackpropInputAttrs;
+            const info = backpropInputInfo(filter, a);
+            const why = backpropInputUnsupported(dy, info);
+            if (why !== null) {
+              logOnce(`${backendName}:${INPUT}:${why}`, `${INPUT} on ${backendName}: ${why}; using the stock kernel`);
+              return stockInput.kernelFunc({ inputs, backend, attrs });
+            }
+            return conv2DBackpropInputViaConv(backendName, backend as KernelBackend, dy, filter, info);
+          },
+          "forward conv",
+        );
+      }
+      const stockMatMul = stockKernel(MATMUL, backendName);
+      if (!ours.get(backendName)?.has(MATMUL) && stockMatMul) {
+        replaceKernel(backendName, MATMUL, batchMatMulPlain(stockMatMul, backendName) as KernelFunc, "transpose first");
+      }
+      kernels.push(`${INPUT} (forward conv)`, `${MATMUL} (transpose first)`);
+    }
   }
   return { backendName, kernels };
 }
