@@ -82,7 +82,7 @@ function loadIris() {
 }
 
 // ---- State of the Union vs Moby Dick passages (pretraining task for the text base model) ----
-export const PASSAGE_WORDS = 64;
+export const PASSAGE_WORDS = 128;
 function passages(text: string): string[] {
   const words = text.split(/\s+/).filter(Boolean);
   const out: string[] = [];

@@ -33,7 +33,16 @@ export type Preprocessing =
       tokenPattern: string;
       /** Where the vocabulary came from. */
       vocabularySource: "train-split" | "base-model";
+      /**
+       * Model input: 'sequence' = token ids [maxLength] (int32, for Embedding models); 'bag-of-words' = term frequencies
+       * over the vocabulary [vocabulary.length] (float32, count / number of tokens kept, PAD never counted). A Dense layer
+       * on bag-of-words input is an Embedding + average pooling whose gradient is a matmul (tfjs' cpu/wasm backends
+       * compute the Embedding gradient, UnsortedSegmentSum, once per vocabulary entry: far too slow to train).
+       */
+      encoding: TextEncoding;
     };
+
+export type TextEncoding = "sequence" | "bag-of-words";
 
 export interface PreprocessingOptions {
   /** Text: vocabulary size including PAD and OOV (default 10,000). */
@@ -42,6 +51,8 @@ export interface PreprocessingOptions {
   maxLength?: number;
   /** Text: a fixed vocabulary (e.g. the base model's), instead of building one from the training split. */
   vocabulary?: string[];
+  /** Text: model input encoding (default 'bag-of-words'). */
+  textEncoding?: TextEncoding;
   /** Image: the channels the model expects (converts gray<->RGB). */
   modelChannels?: number;
 }
@@ -87,7 +98,8 @@ export function fitPreprocessing(ds: ParsedDataset, trainIdx: Int32Array, opts: 
     }
     case "text": {
       const maxLength = opts.maxLength ?? DEFAULT_MAX_LENGTH;
-      if (opts.vocabulary) return { kind: "text", vocabulary: opts.vocabulary, maxLength, lowercase: true, tokenPattern: TOKEN_PATTERN, vocabularySource: "base-model" };
+      const encoding = opts.textEncoding ?? "bag-of-words";
+      if (opts.vocabulary) return { kind: "text", vocabulary: opts.vocabulary, maxLength, lowercase: true, tokenPattern: TOKEN_PATTERN, vocabularySource: "base-model", encoding };
       const counts = new Map<string, number>();
       for (const i of trainIdx) for (const t of tokenize(ex.texts[i]!)) counts.set(t, (counts.get(t) ?? 0) + 1);
       const maxVocab = opts.maxVocab ?? DEFAULT_MAX_VOCAB;
@@ -95,7 +107,7 @@ export function fitPreprocessing(ds: ParsedDataset, trainIdx: Int32Array, opts: 
         .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
         .slice(0, Math.max(0, maxVocab - 2))
         .map(([w]) => w);
-      return { kind: "text", vocabulary: [PAD_TOKEN, OOV_TOKEN, ...words], maxLength, lowercase: true, tokenPattern: TOKEN_PATTERN, vocabularySource: "train-split" };
+      return { kind: "text", vocabulary: [PAD_TOKEN, OOV_TOKEN, ...words], maxLength, lowercase: true, tokenPattern: TOKEN_PATTERN, vocabularySource: "train-split", encoding };
     }
   }
 }
@@ -112,10 +124,35 @@ export function encodeTexts(texts: string[], prep: Extract<Preprocessing, { kind
   return out;
 }
 
+/** Term frequencies [rows.length, vocabSize] of the given rows of token ids [*, maxLength] (PAD not counted). */
+export function bagOfWords(ids: Int32Array, maxLength: number, vocabSize: number, rows: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(rows.length * vocabSize);
+  for (let r = 0; r < rows.length; r++) {
+    const base = rows[r]! * maxLength;
+    let n = 0;
+    for (let k = 0; k < maxLength; k++) if (ids[base + k] !== 0) n++;
+    if (n === 0) continue;
+    const w = 1 / n;
+    for (let k = 0; k < maxLength; k++) {
+      const id = ids[base + k]!;
+      if (id !== 0) out[r * vocabSize + id]! += w;
+    }
+  }
+  return out;
+}
+
+/** Model input for raw texts under a text preprocessing: ids (sequence) or term frequencies (bag-of-words), with its shape. */
+export function textModelInput(texts: string[], prep: Extract<Preprocessing, { kind: "text" }>): { x: Float32Array | Int32Array; shape: number[]; dtype: "float32" | "int32" } {
+  const ids = encodeTexts(texts, prep);
+  if (prep.encoding === "sequence") return { x: ids, shape: [texts.length, prep.maxLength], dtype: "int32" };
+  const rows = Array.from({ length: texts.length }, (_, i) => i);
+  return { x: bagOfWords(ids, prep.maxLength, prep.vocabulary.length, rows), shape: [texts.length, prep.vocabulary.length], dtype: "float32" };
+}
+
 export interface EncodedExamples {
   x: Float32Array | Int32Array;
   dtype: "float32" | "int32";
-  /** Shape including the batch dimension. */
+  /** Shape including the batch dimension. Text: always token ids [n, maxLength]; see `modelInputShape` for what the model takes. */
   shape: number[];
   labels: Int32Array;
 }

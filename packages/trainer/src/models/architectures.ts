@@ -18,7 +18,19 @@ export function buildDigitsCnn(numClasses: number, inputShape: [number, number, 
   return tfl.model({ inputs: input, outputs: out, name: "digits_cnn" });
 }
 
-/** Bag-of-embeddings text classifier: Embedding -> GlobalAveragePooling1D -> Dense(hidden) relu -> Dense softmax. */
+/**
+ * Bag-of-embeddings text classifier on term-frequency input [vocabSize]: Dense 'embedding' (no bias, linear: the
+ * average of the tokens' embedding rows) -> Dense(hidden) relu 'dense1' -> Dense softmax 'predictions'.
+ */
+export function buildBagOfWordsClassifier(opts: { vocabSize: number; numClasses: number; embeddingDim?: number; hidden?: number }): tfl.LayersModel {
+  const input = tfl.input({ shape: [opts.vocabSize], name: "term_frequencies" });
+  let x = tfl.layers.dense({ units: opts.embeddingDim ?? 32, useBias: false, name: "embedding" }).apply(input) as tfl.SymbolicTensor;
+  x = tfl.layers.dense({ units: opts.hidden ?? 32, activation: "relu", name: "dense1" }).apply(x) as tfl.SymbolicTensor;
+  const out = tfl.layers.dense({ units: opts.numClasses, activation: "softmax", name: "predictions" }).apply(x) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: input, outputs: out, name: "bow_text_classifier" });
+}
+
+/** Bag-of-embeddings text classifier on token ids: Embedding -> GlobalAveragePooling1D -> Dense(hidden) relu -> Dense softmax. */
 export function buildTextClassifier(opts: { vocabSize: number; maxLength: number; numClasses: number; embeddingDim?: number; hidden?: number }): tfl.LayersModel {
   const input = tfl.input({ shape: [opts.maxLength], dtype: "int32", name: "tokens" });
   let x = tfl.layers.embedding({ inputDim: opts.vocabSize, outputDim: opts.embeddingDim ?? 32, name: "embedding" }).apply(input) as tfl.SymbolicTensor;

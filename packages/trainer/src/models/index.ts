@@ -15,7 +15,7 @@ export {
   type LoadFromUrlOptions,
 } from "./io";
 export { describeLayers } from "./describe";
-export { buildDigitsCnn, buildTextClassifier, buildTabularClassifier } from "./architectures";
+export { buildDigitsCnn, buildTextClassifier, buildBagOfWordsClassifier, buildTabularClassifier } from "./architectures";
 export { listBuiltinBaseModels, loadBuiltinBaseModel, BASE_MODELS_DIR, type BuiltinBaseModelInfo, type BaseModelRecipe } from "./builtin";
 export { ModelLoadError, type ModelLoadErrorCode } from "./errors";
 export { packTar, unpackTar } from "./tar";

@@ -24,12 +24,12 @@ export interface Evaluation {
 /** Predicted class probabilities for x, batch by batch, in inference mode. Reads with await data() (works on GPU backends). */
 export async function predictProbabilities(
   model: tfl.LayersModel,
-  x: tf.Tensor,
+  input: tf.Tensor | { n: number; x: (idx: Int32Array) => tf.Tensor },
   batchSize: number,
   onBatch?: (done: number, total: number) => void,
   signal?: AbortSignal,
 ): Promise<Float32Array> {
-  const n = x.shape[0]!;
+  const n = input instanceof tf.Tensor ? input.shape[0]! : input.n;
   const numClasses = (model.outputs[0]!.shape[1] as number) ?? 0;
   const out = new Float32Array(n * numClasses);
   const batches = Math.ceil(n / batchSize);
@@ -37,7 +37,10 @@ export async function predictProbabilities(
     if (signal?.aborted) return out;
     const start = b * batchSize;
     const size = Math.min(batchSize, n - start);
-    const probs = tf.tidy(() => model.predict(tf.slice(x, start, size)) as tf.Tensor);
+    const probs = tf.tidy(() => {
+      const xb = input instanceof tf.Tensor ? tf.slice(input, start, size) : input.x(Int32Array.from({ length: size }, (_, i) => start + i));
+      return model.predict(xb) as tf.Tensor;
+    });
     out.set((await probs.data()) as Float32Array, start * numClasses);
     probs.dispose();
     onBatch?.(b + 1, batches);

@@ -1,9 +1,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { encodeExamples, fitPreprocessing, oovRate, type EncodedExamples, type Preprocessing } from "../datasets/preprocess";
+import { bagOfWords, encodeExamples, fitPreprocessing, oovRate, type EncodedExamples, type Preprocessing } from "../datasets/preprocess";
 import { splitDataset } from "../datasets/split";
 import type { PreparedDataset } from "../datasets/types";
-import { buildDigitsCnn, buildTabularClassifier, buildTextClassifier } from "../models/architectures";
+import { buildBagOfWordsClassifier, buildDigitsCnn, buildTabularClassifier, buildTextClassifier } from "../models/architectures";
 import { describeLayers } from "../models/describe";
 import { cloneModel, saveModelToFiles } from "../models/io";
 import type { EpochMetrics, LayerInfo, TaskType, TrainerEvent, TrainerStep } from "../types";
@@ -139,17 +139,15 @@ async function runFineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     const baseMeta = opts.baseModelMetadata ?? (opts.baseModel?.getUserDefinedMetadata() as Record<string, unknown> | undefined) ?? {};
     const basePrep = baseMeta.preprocessing as Preprocessing | undefined;
     const baseInput = opts.baseModel?.inputs[0]?.shape;
+    const baseInputDtype = opts.baseModel?.inputs[0]?.dtype;
     const prep = fitPreprocessing(ds, split.train, {
+      ...(basePrep?.kind === "text" ? { textEncoding: basePrep.encoding ?? "sequence" } : opts.baseModel && ds.task === "TEXT_CLASSIFICATION" && baseInputDtype === "int32" ? { textEncoding: "sequence" as const } : {}),
       ...(config.maxVocab !== undefined ? { maxVocab: config.maxVocab } : {}),
       ...(basePrep?.kind === "text" ? { vocabulary: basePrep.vocabulary, maxLength: basePrep.maxLength } : config.maxLength !== undefined ? { maxLength: config.maxLength } : {}),
       ...(ds.examples.kind === "image" && baseInput?.length === 4 && typeof baseInput[3] === "number" ? { modelChannels: baseInput[3] } : {}),
     });
-    const encode = (e: EncodedExamples) => {
-      const x = tf.tensor(e.x, e.shape, e.dtype);
-      const y = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(e.labels, "int32"), ds.classNames.length), "float32"));
-      owned.push(x, y);
-      return { x, y, labels: e.labels, n: e.labels.length };
-    };
+    const numClasses = ds.classNames.length;
+    const encode = (e: EncodedExamples): Source => makeSource(e, prep, numClasses, owned);
     const trainEnc = encodeExamples(ds, split.train, prep);
     const train = encode(trainEnc);
     const val = encode(encodeExamples(ds, split.validation, prep));
@@ -202,7 +200,10 @@ async function runFineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
         const penultimate = copy.layers[copy.layers.length - 2]!.output as tfl.SymbolicTensor;
         const newHead = tfl.layers.dense({ units: ds.classNames.length, activation: "softmax", name: head.name });
         model = tfl.model({ inputs: copy.inputs, outputs: newHead.apply(penultimate) as tfl.SymbolicTensor, name: `${copy.name}_ft` });
-        models.push(model);
+        // The new model owns the copy's layers now (layer ref counts count applications, not models): dispose only the
+        // old head through the copy and let the new model dispose the rest.
+        head.dispose();
+        models.splice(models.indexOf(copy), 1, model);
         headReplaced = true;
         emit({ type: "log", level: "info", message: `head '${head.name}' replaced: ${headUnits} -> ${ds.classNames.length} classes (${ds.classNames.join(", ")})` });
       } else if (headUnits !== ds.classNames.length) {
@@ -213,7 +214,7 @@ async function runFineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
       models.push(model);
     }
     const expected = model.inputs[0]!.shape.slice(1);
-    const got = trainEnc.shape.slice(1);
+    const got = prep.kind === "text" && prep.encoding === "bag-of-words" ? [prep.vocabulary.length] : trainEnc.shape.slice(1);
     if (expected.length !== got.length || expected.some((d, i) => d !== null && d !== got[i])) {
       throw new Error(`The model expects inputs of shape [${expected.join(", ")}] but the prepared dataset has [${got.join(", ")}].`);
     }
@@ -257,15 +258,13 @@ async function runFineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
       for (let b = 0; b < batchesPerEpoch; b++) {
         if (signal?.aborted) throw abortError(signal.reason);
         const idx = order.subarray(b * config.batchSize, Math.min(train.n, (b + 1) * config.batchSize));
-        const [xb, yb] = tf.tidy(() => {
-          const i = tf.tensor1d(idx, "int32");
-          return [tf.gather(train.x, i), tf.gather(train.y, i)];
-        });
+        const xb = train.x(idx);
+        const yb = train.y(idx);
         let out: number | number[];
         try {
-          out = await model.trainOnBatch(xb!, yb!);
+          out = await model.trainOnBatch(xb, yb);
         } finally {
-          tf.dispose([xb!, yb!]);
+          tf.dispose([xb, yb]);
         }
         const [l, a] = Array.isArray(out) ? out : [out, NaN];
         lossSum += l! * idx.length;
@@ -279,7 +278,7 @@ async function runFineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
       let valLoss: number | null = null;
       let valAcc: number | null = null;
       if (val.n > 0) {
-        const probs = await predictProbabilities(model, val.x, Math.max(config.batchSize, 256), (done, total) => emit({ type: "progress", phase: "validate", epoch, done, total }), signal);
+        const probs = await predictProbabilities(model, val, Math.max(config.batchSize, 256), (done, total) => emit({ type: "progress", phase: "validate", epoch, done, total }), signal);
         throwIfAborted(signal);
         const r = lossAndAccuracy(probs, val.labels, ds.classNames.length);
         valLoss = r.loss;
@@ -287,27 +286,28 @@ async function runFineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
       }
       const metrics: EpochMetrics = { loss: lossSum / train.n, acc: accSum / train.n, val_loss: valLoss, val_acc: valAcc };
       history.push({ epoch, ...metrics });
-      emit({ type: "epoch", epoch, metrics });
       if (patience !== null && valLoss !== null) {
         if (valLoss < bestValLoss) {
           bestValLoss = valLoss;
           bestEpoch = epoch;
           sinceBest = 0;
-          if (bestWeights) tf.dispose(bestWeights);
+          const previous = bestWeights;
           bestWeights = tf.tidy(() => model.getWeights().map((w) => w.clone()));
-        } else if (++sinceBest >= patience) {
-          stoppedEarly = true;
-          emit({ type: "log", level: "info", message: `early stopping after epoch ${epoch}: val_loss did not improve for ${patience} epochs; restoring epoch ${bestEpoch}` });
-          break;
-        }
+          if (previous) tf.dispose(previous);
+        } else if (++sinceBest >= patience) stoppedEarly = true;
       } else bestEpoch = epoch;
+      emit({ type: "epoch", epoch, metrics });
+      if (stoppedEarly) {
+        emit({ type: "log", level: "info", message: `early stopping after epoch ${epoch}: val_loss did not improve for ${patience} epochs; restoring epoch ${bestEpoch}` });
+        break;
+      }
     }
     if (bestWeights && bestEpoch !== history.length) model.setWeights(bestWeights);
     step("train", "done", { epochsRun: history.length, stoppedEarly, bestEpoch });
 
     // ---- 6. evaluate ----
     step("evaluate", "started", { split: evalSplit });
-    const probs = await predictProbabilities(model, test.x, Math.max(config.batchSize, 256), (done, total) => emit({ type: "progress", phase: "evaluate", done, total }), signal);
+    const probs = await predictProbabilities(model, test, Math.max(config.batchSize, 256), (done, total) => emit({ type: "progress", phase: "evaluate", done, total }), signal);
     throwIfAborted(signal);
     const evaluation = computeEvaluation(probs, test.labels, ds.classNames, evalSplit);
     step("evaluate", "done", { split: evalSplit, accuracy: evaluation.accuracy, macroF1: evaluation.macroF1, loss: evaluation.loss });
@@ -359,9 +359,41 @@ async function runFineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
   } finally {
     tf.dispose(owned);
     if (bestWeights) tf.dispose(bestWeights);
-    optimizer?.dispose();
+    if (optimizer) disposeOptimizer(optimizer);
     for (const m of models.reverse()) if (m !== keep) disposeModel(m);
   }
+}
+
+/** Examples as batches: x(idx) and y(idx) return new tensors the caller disposes. */
+interface Source {
+  n: number;
+  labels: Int32Array;
+  x(idx: Int32Array): tf.Tensor;
+  y(idx: Int32Array): tf.Tensor;
+}
+
+function makeSource(e: EncodedExamples, prep: Preprocessing, numClasses: number, owned: tf.TensorContainer[]): Source {
+  const n = e.labels.length;
+  const yAll = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(e.labels, "int32"), numClasses), "float32"));
+  owned.push(yAll);
+  const gather = (t: tf.Tensor, idx: Int32Array) => tf.tidy(() => tf.gather(t, tf.tensor1d(idx, "int32")));
+  const y = (idx: Int32Array) => gather(yAll, idx);
+  if (prep.kind === "text" && prep.encoding === "bag-of-words") {
+    // Term-frequency rows are built per batch: [n, vocabulary] floats for a whole corpus would not fit comfortably.
+    const ids = e.x as Int32Array;
+    const v = prep.vocabulary.length;
+    return { n, labels: e.labels, x: (idx) => tf.tensor2d(bagOfWords(ids, prep.maxLength, v, idx), [idx.length, v]), y };
+  }
+  const xAll = tf.tensor(e.x, e.shape, e.dtype);
+  owned.push(xAll);
+  return { n, labels: e.labels, x: (idx) => gather(xAll, idx), y };
+}
+
+/** tfjs 4.22's MomentumOptimizer.dispose() skips SGDOptimizer's learning-rate scalar `c`: one tensor leaked per run. */
+function disposeOptimizer(optimizer: tf.Optimizer) {
+  optimizer.dispose();
+  const c = (optimizer as unknown as { c?: tf.Tensor }).c;
+  if (c instanceof tf.Tensor && !c.isDisposed) c.dispose();
 }
 
 function disposeModel(m: tfl.LayersModel) {
@@ -377,7 +409,9 @@ function buildDefaultModel(task: TaskType, prep: Preprocessing, numClasses: numb
     case "image":
       return buildDigitsCnn(numClasses, prep.inputShape);
     case "text":
-      return buildTextClassifier({ vocabSize: prep.vocabulary.length, maxLength: prep.maxLength, numClasses });
+      return prep.encoding === "bag-of-words"
+        ? buildBagOfWordsClassifier({ vocabSize: prep.vocabulary.length, numClasses })
+        : buildTextClassifier({ vocabSize: prep.vocabulary.length, maxLength: prep.maxLength, numClasses });
     case "tabular":
       return buildTabularClassifier({ numFeatures: prep.featureNames.length, numClasses });
     default:
