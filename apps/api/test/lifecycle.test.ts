@@ -9,7 +9,7 @@ describe.each(testDrivers())("run lifecycle over HTTP + graphql-ws on %s", (driv
   let modelId: string;
 
   beforeAll(async () => {
-    api = await startTestApi({ driver, env: { LEASE_SECONDS: "2", HEARTBEAT_SECONDS: "1" } });
+    api = await startTestApi({ driver, env: { LEASE_SECONDS: "3", HEARTBEAT_SECONDS: "1" } });
     irisId = await datasetId(api);
     modelId = (await importTinyModel(api)).id;
   });
@@ -36,7 +36,7 @@ describe.each(testDrivers())("run lifecycle over HTTP + graphql-ws on %s", (driv
     const sub = collect(api.ws(), RUN_EVENTS, { id: launched.id }, () => false, 30_000);
     const worker = new TestWorker(api, ["TENSORFLOW", "CPU"]);
     const reg = await worker.register();
-    expect(reg.leaseSeconds).toBe(2);
+    expect(reg.leaseSeconds).toBe(3);
     const claimed = await worker.claim();
     expect(claimed).toMatchObject({ attempt: 1, backend: "TENSORFLOW", recordedEpochs: [], run: { id: launched.id, status: "PREPARING" } });
     expect(claimed.dataset).toMatchObject({ source: "builtin:iris", format: "builtin", artifact: null });
@@ -185,8 +185,8 @@ describe.each(testDrivers())("run lifecycle over HTTP + graphql-ws on %s", (driv
       const claimed = await gpu.claim();
       expect(claimed).toMatchObject({ attempt, run: { id } });
       await gpu.epochs(id, [{ epoch: attempt, metrics: { loss: 1 } }]);
-      // The worker "dies": no heartbeat; the lease (2 s) expires and the reaper acts.
-      const deadline = Date.now() + 10_000;
+      // The worker "dies": no heartbeat; the lease (3 s) expires and the reaper acts.
+      const deadline = Date.now() + 15_000;
       let s = await status();
       while (s.status === "PREPARING" && Date.now() < deadline) {
         await sleep(250);
