@@ -90,9 +90,11 @@ export function ModelsView() {
                   </td>
                   <td>{m.task.replace("_CLASSIFICATION", "").toLowerCase()}</td>
                   <td className="num">{fmtInt(m.totalParams)}</td>
-                  <td className="ellipsis" title={m.classNames.join(", ")}>
-                    {m.classNames.length}: {m.classNames.slice(0, 5).join(", ")}
-                    {m.classNames.length > 5 ? "…" : ""}
+                  <td title={m.classNames.join(", ")}>
+                    <span className="ellipsis">
+                      {m.classNames.length}: {m.classNames.slice(0, 5).join(", ")}
+                      {m.classNames.length > 5 ? "…" : ""}
+                    </span>
                   </td>
                   <td>
                     {m.sourceRun ? (

@@ -253,7 +253,7 @@ export function RunView({ id }: { id: string }) {
         <section className="card">
           <div className="section-head">
             <h2>Logs</h2>
-            <span className="muted">{logs.length ? `${logs.length} lines (live)` : ""}</span>
+            <span className="muted">{logs.length ? `${logs.length} line${logs.length === 1 ? "" : "s"}` : ""}</span>
           </div>
           <Logs logs={logs} status={status} />
         </section>
