@@ -42,12 +42,16 @@ export async function catalog(): Promise<{ datasets: SeedDataset[]; models: Seed
   }`);
 }
 
-/** The smallest built-in dataset that has a compatible base model with at least `minLayers` layers. */
+/**
+ * A dataset with a compatible base model of at least `minLayers` layers: the smallest with >= 1,000 examples (so an
+ * epoch takes long enough to watch it arrive), else the largest.
+ */
 export async function smallestFineTunable(minLayers = 3): Promise<{ dataset: SeedDataset; model: SeedModel }> {
   const { datasets, models } = await catalog();
+  const size = (n: number) => (n >= 1_000 ? n : 1e9 - n);
   const pairs = datasets
     .flatMap((dataset) => models.filter((m) => m.task === dataset.task && m.layers.length >= minLayers).map((model) => ({ dataset, model })))
-    .sort((a, b) => a.dataset.numExamples - b.dataset.numExamples);
+    .sort((a, b) => size(a.dataset.numExamples) - size(b.dataset.numExamples));
   if (!pairs[0]) throw new Error(`no dataset with a compatible base model of >= ${minLayers} layers: ${JSON.stringify({ datasets, models })}`);
   return pairs[0];
 }

@@ -5,7 +5,7 @@
  * Set E2E_WEB_URL and E2E_API_URL to test an already running system instead.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -41,6 +41,43 @@ function tail(file: string, lines = 60): string {
     return readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
   } catch {
     return "(no log)";
+  }
+}
+
+/** Every process below pid (turbo starts its tasks in their own process groups, so a group kill is not enough). */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  try {
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+      } catch {
+        /* exited meanwhile */
+      }
+    }
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length) {
+    for (const c of children.get(queue.shift()!) ?? []) {
+      out.push(c);
+      queue.push(c);
+    }
+  }
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -81,17 +118,18 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   child.on("exit", (code) => (exited = code));
 
   const stop = async () => {
-    if (child.pid && exited === undefined) {
+    if (child.pid) {
+      const tree = [child.pid, ...descendants(child.pid)];
       try {
-        process.kill(-child.pid, "SIGTERM");
+        process.kill(-child.pid, "SIGTERM"); // pnpm and turbo; turbo forwards it to the tasks
       } catch {
         /* already gone */
       }
       const deadline = Date.now() + 15_000;
-      while (exited === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-      if (exited === undefined) {
+      while (tree.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      for (const pid of tree.filter(alive)) {
         try {
-          process.kill(-child.pid, "SIGKILL");
+          process.kill(pid, "SIGKILL");
         } catch {
           /* already gone */
         }

@@ -110,12 +110,14 @@ export function MetricChart({ title, series, testId, height = 220, bands = false
         { stroke: "#64748b", grid: { stroke: "#eef2f7" }, ticks: { stroke: "#e2e8f0" }, size: 56 },
       ],
       series: [
-        { label: "epoch" },
+        // Blank legend values until the cursor is over the plot (uPlot shows "--" otherwise).
+        { label: "epoch", value: (_u: uPlotType, v: number | null) => (v == null ? "" : String(v)) },
         ...series.map((s) => ({
           label: s.label,
           stroke: s.color,
           width: 2,
           spanGaps: true,
+          value: (_u: uPlotType, v: number | null) => (v == null ? "" : Number(v.toPrecision(4)).toString()),
           points: { show: (u: uPlotType) => (u.data[0]?.length ?? 0) < 60, size: 5 },
         })),
         ...bandSeries,

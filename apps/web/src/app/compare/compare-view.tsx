@@ -91,10 +91,12 @@ export function CompareView() {
 
       <section className="card">
         <div className="section-head">
-          <h2>Configuration</h2>
-          <span className="muted" data-testid="diff-count">
-            {differences.length === 0 ? "identical configuration" : `${differences.length} key${differences.length === 1 ? "" : "s"} differ`}
-          </span>
+          <h2>
+            Configuration{" "}
+            <span className="muted small" data-testid="diff-count">
+              · {differences.length === 0 ? "identical configuration" : `${differences.length} key${differences.length === 1 ? "" : "s"} differ`}
+            </span>
+          </h2>
           <label className="check">
             <input type="checkbox" checked={onlyDiff} onChange={(e) => setOnlyDiff(e.target.checked)} /> Only differences
           </label>
