@@ -4,11 +4,12 @@
  */
 import { writeFileSync, mkdirSync } from "node:fs";
 import { Session } from "node:inspector/promises";
+import os from "node:os";
 import path from "node:path";
 import { createLogger, readEnv, startApiServer } from "@tunelab/api";
 import { createDb } from "@tunelab/db";
 
-// BENCH_CPU_PROF=<dir>: profile this process with the inspector (robust where --cpu-prof loses the main thread's
+// BENCH_CPU_PROF=1 (or an absolute directory; default <tmp>/tunelab-bench-profiles): profile this process with the inspector (robust where --cpu-prof loses the main thread's
 // profile on a signal exit); the parent asks for the file over IPC before stopping it.
 let session: Session | undefined;
 if (process.env.BENCH_CPU_PROF) {
@@ -21,7 +22,7 @@ if (process.env.BENCH_CPU_PROF) {
 process.on("message", async (m: { type?: string; name?: string }) => {
   if (m.type !== "profile" || !session) return;
   const { profile } = await session.post("Profiler.stop");
-  const dir = process.env.BENCH_CPU_PROF!.startsWith("/") ? process.env.BENCH_CPU_PROF! : path.resolve("results/profiles");
+  const dir = process.env.BENCH_CPU_PROF!.startsWith("/") ? process.env.BENCH_CPU_PROF! : path.join(os.tmpdir(), "tunelab-bench-profiles");
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${m.name ?? "api"}-${Date.now()}.cpuprofile`);
   writeFileSync(file, JSON.stringify(profile));

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- untyped GraphQL response bodies in benchmark scripts */
 /**
  * Shared plumbing of the API/system benchmarks (bench/src/api/*): machine info, percentiles, tables, fresh Postgres
  * databases, API child processes, a tiny GraphQL client, the worker protocol, and where results go.

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- untyped GraphQL response bodies in benchmark scripts */
 /**
  * metric-ingestion: metric points per second written through the API's worker operation `reportEpochs` (batched as
  * the worker's RunReporter sends them: one request in flight per run, up to 100 epochs per request) into Postgres,
@@ -85,7 +86,7 @@ async function main() {
     for (const batch of BATCHES) {
       for (let round_ = 0; round_ < ROUNDS; round_++) {
         // Fresh runs per phase so both paths insert into an equally filled table and never conflict.
-        const held = [];
+        const held: { workerId: string; runId: string }[] = [];
         for (let w = 0; w < WORKERS; w++) held.push(await workerWithRunningRun(gql, datasetId, `ingest-b${batch}-r${round_}-w${w}`));
         const rawRuns: string[] = [];
         for (let w = 0; w < WORKERS; w++)

@@ -1,0 +1,250 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- untyped GraphQL response bodies in benchmark scripts */
+/**
+ * history-scale: the run history at scale, on Postgres, through the API over HTTP.
+ *  - 100,000 runs with metric summaries (4 keys each): first page (50) of `runs` filtered and ordered by a metric.
+ *  - 100 of those runs with 100,000 points each (4 keys x 25,000 steps): the dashboard's CompareRuns query with
+ *    metrics(maxPoints: 1000) for 2, 10 and 50 runs (compareRuns takes at most 50 ids).
+ * Setup is bulk SQL (generate_series); the database `tunelab_bench_history` is kept and reused by later runs unless
+ * --fresh (setup takes a minute or two; --drop removes it afterwards).
+ *
+ *   pnpm --filter @tunelab/bench history-scale [--reps 15] [--fresh] [--drop] [--explain]
+ *
+ * Targets (p50): runs first page < 50 ms; compareRuns + metrics(maxPoints: 1000) < 300 ms.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import {
+  ADMIN_URL,
+  arg,
+  databaseExists,
+  databaseUrl,
+  flag,
+  Gql,
+  machineInfo,
+  nowMs,
+  publish,
+  round,
+  startApiProcess,
+  stats,
+  table,
+  warnIfBusy,
+} from "./common";
+
+const DB_NAME = arg("db", "tunelab_bench_history");
+const RUNS = 100_000;
+const LONG_RUNS = 100;
+const STEPS = 25_000; // x 4 keys = 100,000 points per long run
+const REPS = Number(arg("reps", "15"));
+const SETUP_VERSION = `v1 runs=${RUNS} long=${LONG_RUNS} steps=${STEPS}`;
+
+async function setup(db: pg.Client) {
+  const t0 = nowMs();
+  const step = async (label: string, sql: string) => {
+    const t = nowMs();
+    await db.query(sql);
+    console.log(`  setup: ${label} (${round((nowMs() - t) / 1000, 1)} s)`);
+  };
+  await step(
+    "100,000 runs",
+    `INSERT INTO runs (project_id, name, status, dataset_id, learning_rate, epochs, batch_size, optimizer, validation_split, seed,
+                       tags, created_at, started_at, finished_at, trainable_params, frozen_params)
+     SELECT (SELECT id FROM projects ORDER BY created_at LIMIT 1),
+            'hist-' || g,
+            (CASE WHEN g % 20 = 0 THEN 'FAILED' WHEN g % 50 = 1 THEN 'CANCELLED' ELSE 'SUCCEEDED' END)::run_status,
+            (SELECT id FROM datasets WHERE name = 'iris' ORDER BY version DESC LIMIT 1),
+            power(10, -1 - 4 * ((g * 7919) % 1000) / 1000.0), 20, 32, 'ADAM', 0.2, g,
+            CASE WHEN g <= ${LONG_RUNS} THEN ARRAY['history-bench', 'long', 'group-' || (g % 10)]
+                 ELSE ARRAY['history-bench', 'group-' || (g % 10)] END,
+            now() - (${RUNS} - g) * interval '1 minute',
+            now() - (${RUNS} - g) * interval '1 minute' + interval '5 seconds',
+            now() - (${RUNS} - g) * interval '1 minute' + interval '50 seconds',
+            1000, 5000
+     FROM generate_series(1, ${RUNS}) g`,
+  );
+  await step(
+    "400,000 metric summaries",
+    `INSERT INTO metric_summaries (run_id, key, last, last_step, min, max, best, best_step, count, lower_is_better)
+     SELECT r.id, k.key, v.val, ${STEPS}, v.val * 0.9, v.val * 1.1,
+            CASE WHEN k.lower THEN v.val * 0.9 ELSE v.val * 1.1 END, ${STEPS / 2}, CASE WHEN r.tags @> ARRAY['long'] THEN ${STEPS} ELSE 20 END, k.lower
+     FROM runs r
+     CROSS JOIN (VALUES ('loss', true), ('acc', false), ('val_loss', true), ('val_acc', false)) AS k(key, lower)
+     CROSS JOIN LATERAL (SELECT CASE WHEN k.lower THEN 0.05 + random() * 1.5 ELSE 0.4 + random() * 0.55 END AS val) v
+     WHERE r.tags @> ARRAY['history-bench']`,
+  );
+  // Bulk load without per-row FK checks and index maintenance, then rebuild the primary key once.
+  await step("drop metric_points primary key for the bulk load", `ALTER TABLE metric_points DROP CONSTRAINT metric_points_pkey`);
+  await step(
+    "10,000,000 metric points (100 runs x 4 keys x 25,000 steps)",
+    `SET session_replication_role = replica;
+     INSERT INTO metric_points (run_id, key, step, value, recorded_at)
+     SELECT r.id, k.key, s, CASE WHEN k.key LIKE '%loss' THEN 2.0 / (1 + s / 500.0) ELSE 1 - 1.0 / (2 + s / 500.0) END
+                            + ((s * 2654435761::bigint) % 1000) / 50000.0,
+            r.created_at + s * interval '1 second'
+     FROM runs r
+     CROSS JOIN (VALUES ('loss'), ('acc'), ('val_loss'), ('val_acc')) AS k(key)
+     CROSS JOIN generate_series(1, ${STEPS}) s
+     WHERE r.tags @> ARRAY['long'];
+     SET session_replication_role = origin;`,
+  );
+  await step("rebuild primary key", `SET maintenance_work_mem = '256MB'; ALTER TABLE metric_points ADD CONSTRAINT metric_points_pkey PRIMARY KEY (run_id, key, step)`);
+  for (const t of ["runs", "metric_summaries", "metric_points"]) await step(`vacuum analyze ${t}`, `VACUUM ANALYZE ${t}`);
+  await step("mark done", `CREATE TABLE bench_meta (version text); INSERT INTO bench_meta VALUES ('${SETUP_VERSION}')`);
+  return round((nowMs() - t0) / 1000, 1);
+}
+
+const RUNS_PAGE = `query($f: RunFilter, $o: RunOrder, $first: Int) {
+  runs(filter: $f, orderBy: $o, first: $first) {
+    edges { cursor node { id name status createdAt tags config { learningRate optimizer } dataset { id name } summary { key last min max lastStep } } }
+    pageInfo { endCursor hasNextPage }
+  }
+}`;
+const RUNS_PAGE_COUNT = RUNS_PAGE.replace("pageInfo { endCursor hasNextPage }", "pageInfo { endCursor hasNextPage } totalCount");
+
+/** The dashboard's CompareRuns document (apps/web/src/gql), verbatim in shape. */
+const COMPARE = `query CompareRuns($ids: [ID!]!, $maxPoints: Int) {
+  compareRuns(ids: $ids) {
+    differences { key values }
+    runs {
+      id name status
+      dataset { id name version classNames }
+      baseModel { id name version }
+      config { learningRate epochs batchSize optimizer validationSplit seed earlyStoppingPatience }
+      frozenLayers
+      metrics(maxPoints: $maxPoints) { key points { step value min max } }
+      summary { key last min max lastStep }
+      evaluation { split numExamples loss accuracy macroF1 perClass { className precision recall f1 support } confusionMatrix }
+    }
+  }
+}`;
+
+async function measure(gql: Gql, query: string, variables: Record<string, unknown>, check: (d: any) => string) {
+  let detail = "";
+  let bytes = 0;
+  const times: number[] = [];
+  const budgetEnd = nowMs() + 60_000; // slow rows stop early (after at least 3 timed requests) to bound the run
+  const warmups = 1;
+  for (let i = 0; i < REPS + warmups; i++) {
+    if (i >= warmups + 3 && nowMs() > budgetEnd) break;
+    const t = nowMs();
+    const res = await fetch(`${gql.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query, variables }) });
+    const text = await res.text();
+    const ms = nowMs() - t;
+    const body = JSON.parse(text) as { data?: unknown; errors?: unknown };
+    if (body.errors) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors).slice(0, 1000)}`);
+    if (i >= warmups) times.push(ms);
+    detail = check(body.data);
+    bytes = text.length;
+  }
+  return { ms: stats(times), detail, bytes };
+}
+
+async function explain(db: pg.Client, longIds: string[]) {
+  const plan = async (label: string, sql: string, params: unknown[]) => {
+    const rows = (await db.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params)).rows.map((r) => r["QUERY PLAN"] as string);
+    console.log(`\nEXPLAIN ANALYZE ${label}:\n${rows.join("\n")}`);
+  };
+  // Copies of the SQL that apps/api/src/domain/find-runs.ts and get-run-metrics.ts generate.
+  await plan(
+    "runs page: metric filter val_acc >= 0.9, ORDER BY val_acc best DESC",
+    `SELECT runs.id, (COALESCE(ms.best, '-Infinity'::float8))::text AS sort FROM runs
+     LEFT JOIN metric_summaries ms ON ms.run_id = runs.id AND ms.key = $1
+     WHERE EXISTS (SELECT 1 FROM metric_summaries s WHERE s.run_id = runs.id AND s.key = $1 AND s.best >= $2)
+     ORDER BY COALESCE(ms.best, '-Infinity'::float8) DESC, runs.id DESC LIMIT 51`,
+    ["val_acc", 0.9],
+  );
+  await plan(
+    "metrics(maxPoints: 1000) for 10 runs",
+    `WITH p AS (
+      SELECT run_id, key, step, value, min(step) OVER w AS mn, max(step) OVER w AS mx, count(*) OVER w AS n
+      FROM metric_points WHERE run_id = ANY($1::uuid[]) WINDOW w AS (PARTITION BY run_id, key)
+    ), b AS (
+      SELECT run_id, key, step, value, CASE WHEN $2::int = 0 OR n <= $2::int THEN step ELSE floor((step - mn)::float8 * $2::int / (mx - mn + 1))::int END AS bucket FROM p
+    )
+    SELECT run_id, key, max(step) AS step, (array_agg(value ORDER BY step DESC))[1] AS value, min(value) AS min, max(value) AS max
+    FROM b GROUP BY run_id, key, bucket ORDER BY run_id, key, max(step)`,
+    [`{${longIds.slice(0, 10).join(",")}}`, 1000],
+  );
+}
+
+async function main() {
+  const machine = await machineInfo();
+  warnIfBusy(machine);
+  const url = databaseUrl(DB_NAME);
+  if (flag("fresh") && (await databaseExists(DB_NAME))) {
+    const admin = new pg.Client({ connectionString: ADMIN_URL });
+    await admin.connect();
+    await admin.query(`DROP DATABASE "${DB_NAME}" WITH (FORCE)`);
+    await admin.end();
+  }
+  if (!(await databaseExists(DB_NAME))) {
+    const admin = new pg.Client({ connectionString: ADMIN_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${DB_NAME}"`);
+    await admin.end();
+  }
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "tunelab-bench-"));
+  // The API applies migrations and seeds the default project and datasets on start.
+  const api = await startApiProcess({ databaseUrl: url, dataDir, name: "api-history-scale", env: { MAX_PAGE_SIZE: "200" } });
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  const rows: (string | number)[][] = [];
+  const results: Record<string, unknown>[] = [];
+  let setupSeconds: number | null = null;
+  try {
+    const done = await db.query("SELECT version FROM bench_meta").catch(() => ({ rows: [] as { version: string }[] }));
+    if (done.rows[0]?.version !== SETUP_VERSION) {
+      if (done.rows.length) throw new Error(`${DB_NAME} holds another setup (${done.rows[0]!.version}); rerun with --fresh`);
+      console.log(`setting up ${DB_NAME} (bulk SQL)...`);
+      setupSeconds = await setup(db);
+      console.log(`setup took ${setupSeconds} s`);
+    } else console.log(`reusing ${DB_NAME} (${SETUP_VERSION}); --fresh rebuilds it`);
+    const counts = (await db.query(`SELECT (SELECT count(*) FROM runs)::int AS runs, (SELECT count(*) FROM metric_summaries)::int AS summaries, (SELECT reltuples::bigint FROM pg_class WHERE relname = 'metric_points') AS points`)).rows[0];
+    console.log(`database: ${JSON.stringify(counts)}`);
+    const longIds = (await db.query(`SELECT id FROM runs WHERE tags @> ARRAY['long'] ORDER BY name`)).rows.map((r) => String(r.id));
+
+    const gql = new Gql(api.url, null);
+    const pages: [string, string, Record<string, unknown>][] = [
+      ["runs: metric filter val_acc >= 0.9, order by val_acc DESC", RUNS_PAGE, { f: { metric: [{ key: "val_acc", gte: 0.9 }] }, o: { field: "METRIC", direction: "DESC", metricKey: "val_acc" }, first: 50 }],
+      ["runs: status SUCCEEDED + learningRate <= 1e-3, order by val_loss ASC", RUNS_PAGE, { f: { status: ["SUCCEEDED"], learningRateLte: 1e-3 }, o: { field: "METRIC", direction: "ASC", metricKey: "val_loss" }, first: 50 }],
+      ["runs: no filter, order by val_acc DESC", RUNS_PAGE, { o: { field: "METRIC", direction: "DESC", metricKey: "val_acc" }, first: 50 }],
+      ["runs: metric filter + order (as row 1) with totalCount", RUNS_PAGE_COUNT, { f: { metric: [{ key: "val_acc", gte: 0.9 }] }, o: { field: "METRIC", direction: "DESC", metricKey: "val_acc" }, first: 50 }],
+    ];
+    for (const [label, query, vars] of pages) {
+      const r = await measure(gql, query, vars, (d) => `${d.runs.edges.length} runs${d.runs.totalCount != null ? ` of ${d.runs.totalCount}` : ""}`);
+      rows.push([label, r.detail, round(r.bytes / 1024, 0), round(r.ms.p50, 1), round(r.ms.p90, 1), "< 50 ms", r.ms.p50 < 50 ? "met" : "MISSED"]);
+      results.push({ query: label, variables: vars, ...r });
+      console.log(`${label}: p50 ${round(r.ms.p50)} ms`);
+    }
+    for (const n of [2, 10, 50]) {
+      const label = `compareRuns ${n} runs x 100k points, metrics(maxPoints: 1000)`;
+      const r = await measure(gql, COMPARE, { ids: longIds.slice(0, n), maxPoints: 1000 }, (d) => {
+        const pts = d.compareRuns.runs.reduce((a: number, run: any) => a + run.metrics.reduce((b: number, s: any) => b + s.points.length, 0), 0);
+        return `${d.compareRuns.runs.length} runs, ${pts} points`;
+      });
+      rows.push([label, r.detail, round(r.bytes / 1024, 0), round(r.ms.p50, 1), round(r.ms.p90, 1), "< 300 ms", r.ms.p50 < 300 ? "met" : "MISSED"]);
+      results.push({ query: label, runs: n, ...r });
+      console.log(`${label}: p50 ${round(r.ms.p50)} ms`);
+    }
+    if (flag("explain")) await explain(db, longIds);
+    await api.saveProfile("api-history-scale");
+  } finally {
+    await db.end();
+    await api.stop();
+    await rm(dataDir, { recursive: true, force: true });
+    if (flag("drop")) {
+      const admin = new pg.Client({ connectionString: ADMIN_URL });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS "${DB_NAME}" WITH (FORCE)`);
+      await admin.end();
+    }
+  }
+  const md =
+    table(["query (over HTTP, one API process)", "result", "response KiB", "p50 ms", "p90 ms", "target (p50)", ""], rows) +
+    `\n\n${REPS} timed requests per row after 1 warm-up, one at a time (rows slower than 60 s in total stop after 3). Data: ${RUNS.toLocaleString("en-US")} runs with 4 metric summaries each; ${LONG_RUNS} of them with 4 keys x ${STEPS.toLocaleString("en-US")} steps = 100,000 points each (10M rows), bulk-loaded with generate_series${setupSeconds != null ? ` in ${setupSeconds} s` : " (database reused from an earlier run)"}. compareRuns accepts at most 50 ids, so 50 is the largest comparison.`;
+  console.log("\n" + md);
+  await publish("history-scale", "History at scale: runs page and compareRuns + downsampled metrics (Postgres)", machine, { setupSeconds, reps: REPS, results }, md);
+}
+
+await main();

@@ -1,0 +1,147 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- untyped GraphQL response bodies in benchmark scripts */
+/**
+ * One fine-tuning run through the whole system: an API process on a fresh Postgres database, the real worker
+ * (apps/worker/src/main.ts, its own process) and live graphql-ws subscribers (their own process), plus one observer
+ * subscription here that timestamps every event and samples the worker's RSS at each epoch.
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import WebSocket from "ws";
+import { BENCH_DIR, childExecArgv, freshDatabase, Gql, LAUNCH, nowMs, procMemory, REPO_ROOT, startApiProcess, WORKER_TOKEN } from "./common";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+export interface SystemRunSpec {
+  dataset: string;
+  baseModel?: string | null;
+  freeze?: { upToIndex?: number; layers?: string[] } | null;
+  config: { learningRate: number; epochs: number; batchSize: number; optimizer: string; validationSplit: number; seed: number };
+  subscribers: number;
+}
+
+export interface SystemRunResult {
+  status: string;
+  /** Times (ms, this machine's clock) at which the observer saw each event. */
+  queuedAt: number;
+  preparingAt: number;
+  runningAt: number;
+  finishedAt: number;
+  epochs: { epoch: number; t: number; workerRssMiB: number }[];
+  workerPeakRssMiB: number;
+  apiPeakRssMiB: number;
+  frozenLayers: string[];
+  error?: string;
+}
+
+function observe(url: string, runId: string, onEvent: (e: { __typename: string; status?: string; epoch?: number }, t: number) => void): WebSocket {
+  const ws = new WebSocket(url.replace(/^http/, "ws") + "/graphql", "graphql-transport-ws");
+  ws.on("open", () => ws.send(JSON.stringify({ type: "connection_init", payload: {} })));
+  ws.on("message", (data) => {
+    const t = nowMs();
+    const msg = JSON.parse(String(data)) as { type: string; payload?: { data?: { runEvents?: { __typename: string } } } };
+    if (msg.type === "connection_ack")
+      ws.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: `subscription($id: ID!) { runEvents(runId: $id) { __typename ... on StatusChanged { status error } ... on EpochCompleted { epoch } } }`, variables: { id: runId } } }));
+    else if (msg.type === "ping") ws.send(JSON.stringify({ type: "pong" }));
+    else if (msg.type === "next" && msg.payload?.data?.runEvents) onEvent(msg.payload.data.runEvents, t);
+  });
+  return ws;
+}
+
+export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
+  const db = await freshDatabase("tunelab_bench_system");
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "tunelab-bench-"));
+  const api = await startApiProcess({ databaseUrl: db.url, dataDir, name: "api-system" });
+  let subs: ChildProcess | undefined;
+  let worker: ChildProcess | undefined;
+  let ws: WebSocket | undefined;
+  try {
+    const gql = new Gql(api.url);
+    const { datasets } = await gql.q<{ datasets: { id: string; name: string }[] }>(`{ datasets { id name } }`);
+    const datasetId = datasets.find((d) => d.name === spec.dataset)?.id;
+    if (!datasetId) throw new Error(`no dataset ${spec.dataset}`);
+    let baseModelId: string | null = null;
+    if (spec.baseModel) {
+      const { models } = await gql.q<{ models: { id: string; name: string }[] }>(`{ models { id name } }`);
+      baseModelId = models.find((m) => m.name === spec.baseModel)?.id ?? null;
+      if (!baseModelId) throw new Error(`no base model ${spec.baseModel} (have ${models.map((m) => m.name).join(", ")})`);
+    }
+    const launched = await gql.q<any>(LAUNCH.replace("{ id }", "{ id frozenLayers }"), {
+      i: { datasetId, baseModelId, freeze: spec.freeze ?? null, config: spec.config, backends: ["CPU"], name: "bench-system-run" },
+    });
+    const runId: string = launched.launchRun.id;
+
+    const result: SystemRunResult = { status: "", queuedAt: NaN, preparingAt: NaN, runningAt: NaN, finishedAt: NaN, epochs: [], workerPeakRssMiB: NaN, apiPeakRssMiB: NaN, frozenLayers: launched.launchRun.frozenLayers };
+    let workerPid = 0;
+    const finished = new Promise<void>((resolve) => {
+      ws = observe(api.url, runId, (e, t) => {
+        if (e.__typename === "EpochCompleted") result.epochs.push({ epoch: e.epoch!, t, workerRssMiB: workerPid ? procMemory(workerPid).rssMiB : NaN });
+        if (e.__typename !== "StatusChanged") return;
+        if (e.status === "QUEUED") result.queuedAt = t;
+        if (e.status === "PREPARING") result.preparingAt = t;
+        if (e.status === "RUNNING") result.runningAt = t;
+        if (e.status === "SUCCEEDED" || e.status === "FAILED" || e.status === "CANCELLED") {
+          result.status = e.status;
+          result.finishedAt = t;
+          if (e.status !== "SUCCEEDED") result.error = (e as { error?: string }).error;
+          resolve();
+        }
+      });
+    });
+    if (spec.subscribers > 0) {
+      subs = fork(path.join(HERE, "live-subscribers.ts"), [], { execArgv: childExecArgv(), cwd: BENCH_DIR, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+      await new Promise<void>((resolve, reject) => {
+        subs!.on("message", (m: { type: string }) => (m.type === "ready" ? resolve() : undefined));
+        subs!.once("exit", (c) => reject(new Error(`subscriber process exited ${c}`)));
+        subs!.send({ type: "connect", urls: [api.url], runId, n: spec.subscribers });
+      });
+    }
+    worker = fork(path.join(REPO_ROOT, "apps/worker/src/main.ts"), ["--api", api.url, "--token", WORKER_TOKEN, "--backends", "cpu", "--name", "bench-worker", "--data-dir", dataDir, "--poll", "0.2", "--log-level", "warn"], {
+      execArgv: childExecArgv(),
+      cwd: BENCH_DIR,
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    workerPid = worker.pid!;
+    const workerExit = new Promise<never>((_, reject) => worker!.once("exit", (c) => reject(new Error(`worker exited with ${c} before the run finished`))));
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("run did not finish within 10 minutes")), 600_000).unref());
+    await Promise.race([finished, workerExit, timeout]);
+    result.workerPeakRssMiB = procMemory(workerPid).peakMiB;
+    result.apiPeakRssMiB = api.memory().peakMiB;
+    return result;
+  } finally {
+    ws?.close();
+    subs?.kill();
+    if (worker && worker.exitCode === null) {
+      worker.kill("SIGTERM");
+      await new Promise((r) => {
+        const t = setTimeout(() => {
+          worker!.kill("SIGKILL");
+          r(undefined);
+        }, 10_000);
+        worker!.once("exit", () => {
+          clearTimeout(t);
+          r(undefined);
+        });
+      });
+    }
+    await api.stop();
+    await db.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Runs train-standalone.ts in a fresh process (same backend and config, no API) and returns its result. */
+export function standaloneRun(spec: Omit<SystemRunSpec, "subscribers">): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const child = fork(path.join(HERE, "train-standalone.ts"), [JSON.stringify(spec)], { execArgv: childExecArgv(), cwd: BENCH_DIR, stdio: ["ignore", "pipe", "inherit", "ipc"] });
+    let out = "";
+    child.stdout!.on("data", (d) => (out += String(d)));
+    child.once("exit", (code) => {
+      const line = out.trim().split("\n").reverse().find((l) => l.startsWith('{"result"'));
+      if (code !== 0 || !line) return reject(new Error(`train-standalone exited ${code}: ${out.slice(-2000)}`));
+      resolve((JSON.parse(line) as { result: unknown }).result);
+    });
+  });
+}

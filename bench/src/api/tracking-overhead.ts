@@ -1,0 +1,61 @@
+/**
+ * tracking-overhead: the same fine-tuning run standalone (trainer fineTune in its own process, no API) vs through the
+ * system (API on Postgres + the real worker + live graphql-ws subscribers), alternating, same dataset, config, seed and
+ * backend (tfjs CPU).
+ *
+ *   pnpm --filter @tunelab/bench tracking-overhead [--epochs 300] [--subscribers 100] [--repeat 1]
+ *
+ * Wall time: standalone = dataset load + fineTune (train, evaluate, save to memory); system = claim (PREPARING) to
+ * SUCCEEDED as seen by a subscriber (adds dataset/model fetch, reports, upload, completeRun). Training phase: train
+ * start to last epoch (standalone) vs RUNNING to the last EpochCompleted arriving at a subscriber (system).
+ * Target: overhead < 2% of wall time.
+ */
+import { arg, machineInfo, publish, round, stats, table, warnIfBusy } from "./common";
+import { standaloneRun, systemRun } from "./system-run";
+
+const EPOCHS = Number(arg("epochs", "300"));
+const SUBSCRIBERS = Number(arg("subscribers", "100"));
+const REPEAT = Number(arg("repeat", "1"));
+const spec = {
+  dataset: "iris",
+  config: { learningRate: 0.01, epochs: EPOCHS, batchSize: 8, optimizer: "ADAM", validationSplit: 0.2, seed: 1 },
+};
+
+async function main() {
+  const machine = await machineInfo();
+  warnIfBusy(machine);
+  const standalone: { wall: number; train: number }[] = [];
+  const system: { wall: number; train: number; claimToRunning: number; runningToFirstEpoch: number }[] = [];
+  const raw: unknown[] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    const s = await standaloneRun(spec as never);
+    standalone.push({ wall: s.totalMs, train: s.trainMs });
+    console.log(`standalone #${i + 1}: wall ${round(s.totalMs / 1000, 2)} s, training ${round(s.trainMs / 1000, 2)} s`);
+    const r = await systemRun({ ...spec, subscribers: SUBSCRIBERS } as never);
+    if (r.status !== "SUCCEEDED") throw new Error(`system run ended ${r.status}: ${r.error}`);
+    const last = r.epochs[r.epochs.length - 1]!.t;
+    system.push({ wall: r.finishedAt - r.preparingAt, train: last - r.runningAt, claimToRunning: r.runningAt - r.preparingAt, runningToFirstEpoch: r.epochs[0]!.t - r.runningAt });
+    console.log(`system #${i + 1}: wall ${round((r.finishedAt - r.preparingAt) / 1000, 2)} s, training ${round((last - r.runningAt) / 1000, 2)} s (${r.epochs.length} epochs seen)`);
+    raw.push({ standalone: { ...s, epochs: undefined }, system: { ...r, epochs: r.epochs.length } });
+  }
+  const med = (v: number[]) => stats(v).p50;
+  const sw = med(standalone.map((s) => s.wall));
+  const st = med(standalone.map((s) => s.train));
+  const yw = med(system.map((s) => s.wall));
+  const yt = med(system.map((s) => s.train));
+  const pct = (a: number, b: number) => round(((b - a) / a) * 100, 1);
+  const md =
+    table(
+      ["measure (median of " + REPEAT + ")", "standalone s", "through API + worker s", "overhead", "target < 2%"],
+      [
+        ["wall time (claim to SUCCEEDED vs load + fineTune)", round(sw / 1000, 2), round(yw / 1000, 2), `${pct(sw, yw)}%`, pct(sw, yw) < 2 ? "met" : "MISSED"],
+        ["training phase (train start to last epoch)", round(st / 1000, 2), round(yt / 1000, 2), `${pct(st, yt)}%`, pct(st, yt) < 2 ? "met" : "MISSED"],
+      ],
+    ) +
+    `\n\nSystem run breakdown (median): claim to RUNNING ${round(med(system.map((s) => s.claimToRunning)), 0)} ms, RUNNING to first epoch ${round(med(system.map((s) => s.runningToFirstEpoch)), 0)} ms.` +
+    `\n\nRun: iris from scratch, ${EPOCHS} epochs, batch 8, Adam, tfjs CPU backend; system = one API process on a fresh Postgres database, the real worker (apps/worker, training in its worker thread) and ${SUBSCRIBERS} live runEvents subscribers in a separate process. Standalone and system runs alternate.`;
+  console.log("\n" + md);
+  await publish("tracking-overhead", "Tracking overhead: standalone fineTune vs API + worker + live subscribers", machine, { epochs: EPOCHS, subscribers: SUBSCRIBERS, standalone, system, raw }, md);
+}
+
+await main();

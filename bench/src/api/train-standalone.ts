@@ -1,0 +1,59 @@
+/**
+ * Child process of worker-memory and tracking-overhead: one fine-tuning run with @tunelab/trainer's fineTune on the
+ * tfjs CPU backend (what the worker uses on this machine), no API. Per epoch it records the time, this process's RSS
+ * and heap, and tf.memory().numTensors; prints one JSON line `{"result": ...}` at the end.
+ *
+ *   tsx src/api/train-standalone.ts '<json: {dataset, baseModel?, freeze?, config}>'
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import { fineTune, loadBuiltinBaseModel, loadDataset } from "@tunelab/trainer";
+
+interface Spec {
+  dataset: string;
+  baseModel?: string | null;
+  freeze?: { upToIndex?: number; layers?: string[] } | null;
+  config: Parameters<typeof fineTune>[0]["config"];
+}
+const spec = JSON.parse(process.argv[2] ?? "{}") as Spec;
+const now = () => performance.timeOrigin + performance.now();
+
+await tf.setBackend("cpu");
+await tf.ready();
+const t0 = now();
+const dataset = await loadDataset({ kind: "builtin", name: spec.dataset });
+const base = spec.baseModel ? await loadBuiltinBaseModel(spec.baseModel) : null;
+const tLoaded = now();
+const epochs: { epoch: number; t: number; rssMiB: number; heapMiB: number; tensors: number; metrics: unknown }[] = [];
+let trainStart = 0;
+const result = await fineTune({
+  dataset,
+  baseModel: base?.model ?? null,
+  freeze: spec.freeze ?? undefined,
+  config: spec.config,
+  onEvent: (e) => {
+    if (e.type === "step" && e.step === "train" && e.status === "started") trainStart = now();
+    if (e.type !== "epoch") return;
+    const m = process.memoryUsage();
+    epochs.push({ epoch: e.epoch, t: now(), rssMiB: m.rss / 2 ** 20, heapMiB: m.heapUsed / 2 ** 20, tensors: tf.memory().numTensors, metrics: e.metrics });
+  },
+});
+const tEnd = now();
+base?.model.dispose();
+process.stdout.write(
+  JSON.stringify({
+    result: {
+      backend: tf.getBackend(),
+      loadMs: tLoaded - t0,
+      fineTuneMs: tEnd - tLoaded,
+      trainMs: epochs.length ? epochs[epochs.length - 1]!.t - trainStart : 0,
+      totalMs: tEnd - t0,
+      durationMs: result.durationMs,
+      epochsRun: result.epochsRun,
+      frozenLayers: result.frozenLayers,
+      evaluation: { accuracy: result.evaluation.accuracy, loss: result.evaluation.loss },
+      tensorsAfter: tf.memory().numTensors,
+      epochs,
+    },
+  }) + "\n",
+);
