@@ -53,12 +53,7 @@ export interface TrainOutput {
 export interface TrainingEngine {
   /** Probes every backend (each optional), best first. */
   detect(): Promise<BackendProbe[]>;
-  /** Activates a backend for the next run and returns its device name. */
-  use(backend: Backend): Promise<{ backend: Backend; device: string }>;
+  /** Activates a backend for the next run and returns its device name (and the fast kernels it registered). */
+  use(backend: Backend): Promise<{ backend: Backend; device: string; kernels?: string[] }>;
   train(input: TrainInput): Promise<TrainOutput>;
-}
-
-/** Thrown by an engine when its signal aborted; the worker looks at its own abort reason, not at this. */
-export class AbortedError extends Error {
-  override name = "AbortError";
 }

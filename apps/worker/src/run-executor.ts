@@ -90,7 +90,8 @@ async function execute(claim: ClaimedRun, deps: RunExecutorDeps, active: ActiveR
     const modelBytes = claim.baseModel ? await fetchArtifact(claim.baseModel.artifact, "download-model") : null;
     signal.throwIfAborted();
 
-    const { device } = await deps.engine.use(claim.backend);
+    const { device, kernels } = await deps.engine.use(claim.backend);
+    log.info({ backend: claim.backend, device, kernels }, "backend selected");
     let startRunCall: Promise<void> | undefined;
     const output = await deps.engine.train({
       claim,

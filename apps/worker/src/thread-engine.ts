@@ -72,7 +72,7 @@ export class ThreadEngine implements TrainingEngine {
     return this.call({ op: "detect" });
   }
 
-  use(backend: Backend): Promise<{ backend: Backend; device: string }> {
+  use(backend: Backend): Promise<{ backend: Backend; device: string; kernels?: string[] }> {
     return this.call({ op: "use", backend });
   }
 

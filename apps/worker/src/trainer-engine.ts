@@ -25,15 +25,14 @@ const TRAINER_STEP: Record<string, EngineStep> = {
  * The real engine on the calling thread: @tunelab/trainer's loaders, backends and fineTune. The worker runs it in a
  * worker thread (engine-thread.ts), because training on the CPU backends never yields to the event loop.
  */
-export async function createDirectTrainerEngine(logger: Logger): Promise<TrainingEngine> {
+export async function createDirectTrainerEngine(_logger: Logger): Promise<TrainingEngine> {
   return {
     async detect() {
       return (await detectBackends()).map((s) => ({ backend: s.backend, available: s.available, device: s.device, reason: s.reason }));
     },
     async use(backend) {
       const selected = await selectBackend([backend]);
-      logger.debug({ backend: selected.backend, device: selected.device, kernels: selected.kernels }, "backend selected");
-      return { backend: selected.backend, device: selected.device };
+      return { backend: selected.backend, device: selected.device, kernels: selected.kernels };
     },
     train: (input) => trainWithTrainer(input),
   };

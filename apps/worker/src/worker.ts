@@ -181,7 +181,11 @@ export class Worker {
     const active = this.active;
     const log = active ? this.options.logger.child({ runId: active.runId, workerId: this.registration.worker.id, attempt: active.attempt }) : this.options.logger;
     try {
-      const result = await this.options.api.heartbeat(this.registration.worker.id, active?.runId ?? null, { maxAttempts: 2 });
+      const result = await this.options.api.heartbeat(this.registration.worker.id, active?.runId ?? null, {
+        maxAttempts: 2,
+        // A hung request must not outlive the lease unnoticed: the next tick checks the lease again.
+        timeoutMs: Math.max(2_000, (this.registration.heartbeatSeconds ?? 10) * 2_000),
+      });
       if (!active || active !== this.active) return;
       if (result.leaseExpiresAt) active.leaseExpiresAt = Date.parse(result.leaseExpiresAt);
       if (result.leaseLost) {

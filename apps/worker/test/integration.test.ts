@@ -153,10 +153,16 @@ describe("an API restarted mid-run", () => {
 
   it("the run still succeeds: reports are retried, nothing lost or duplicated", async () => {
     // A lease longer than the restart, so the run keeps its worker.
-    api = await ApiServer.create({ databaseUrl: await databaseUrl(), env: { LEASE_SECONDS: "30", HEARTBEAT_SECONDS: "1" } });
+    api = await ApiServer.create({ databaseUrl: await databaseUrl(), env: { LEASE_SECONDS: "30", HEARTBEAT_SECONDS: "1" }, deferStart: true });
+    // Embedded-mode start order does not matter: the worker starts first, waits for the API and for the token file
+    // the API writes into the shared DATA_DIR.
+    const w = worker(api, "steady");
+    await sleep(1_500);
+    await api.start();
+    await until("the worker to register", () => w.logs("registered").length > 0, 30_000);
+    expect(w.logs("waiting for the API").length).toBeGreaterThan(0);
     const datasetId = await api.registerCsv("iris-restart", iris);
     const runId = await api.launch(datasetId, { epochs: 24, batchSize: 4 }, "restart");
-    const w = worker(api, "steady");
     await until("3 stored epochs", async () => (await storedEpochs(api, runId)).length >= 3, 60_000, 50);
     const downAt = Date.now();
     await api.stop();

@@ -28,7 +28,10 @@ export interface ApiClientOptions {
   fetch?: typeof fetch;
 }
 
-export type CallOptions = BackoffOptions;
+export type CallOptions = BackoffOptions & {
+  /** Timeout of each try (default: requestTimeoutMs of the client, 30 s). */
+  timeoutMs?: number;
+};
 
 interface GraphQLResponse<T> {
   data?: T | null;
@@ -68,12 +71,12 @@ export class ApiClient {
   }
 
   /** One GraphQL request, no retry. */
-  async request<T>(query: string, variables: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
+  async request<T>(query: string, variables: Record<string, unknown>, signal?: AbortSignal, timeoutMs?: number): Promise<T> {
     const operation = /(?:mutation|query)\s+(\w+)/.exec(query)?.[1] ?? "graphql";
     let token = await this.currentToken();
     for (let authTry = 0; ; authTry++) {
       try {
-        return await this.requestOnce<T>(operation, query, variables, token, signal);
+        return await this.requestOnce<T>(operation, query, variables, token, signal, timeoutMs);
       } catch (error) {
         // A token file may have been rewritten (the embedded API re-created its data directory): re-read it once.
         if (authTry === 0 && error instanceof ApiError && error.code === "UNAUTHENTICATED" && this.options.token.kind === "file") {
@@ -88,8 +91,8 @@ export class ApiClient {
     }
   }
 
-  private async requestOnce<T>(operation: string, query: string, variables: Record<string, unknown>, token: string, signal?: AbortSignal): Promise<T> {
-    const timeout = AbortSignal.timeout(this.options.requestTimeoutMs ?? 30_000);
+  private async requestOnce<T>(operation: string, query: string, variables: Record<string, unknown>, token: string, signal?: AbortSignal, timeoutMs?: number): Promise<T> {
+    const timeout = AbortSignal.timeout(timeoutMs ?? this.options.requestTimeoutMs ?? 30_000);
     let response: Response;
     try {
       response = await this.fetchImpl(`${this.apiUrl}/graphql`, {
@@ -126,7 +129,7 @@ export class ApiClient {
 
   private call<T>(query: string, variables: Record<string, unknown>, options: CallOptions = {}): Promise<T> {
     const operation = /(?:mutation|query)\s+(\w+)/.exec(query)?.[1] ?? "graphql";
-    return retry(() => this.request<T>(query, variables, options.signal), {
+    return retry(() => this.request<T>(query, variables, options.signal, options.timeoutMs), {
       maxElapsedMs: 10 * 60_000,
       ...this.options.retry,
       ...options,

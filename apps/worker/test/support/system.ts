@@ -108,6 +108,8 @@ export class Proc {
 export interface ApiOptions {
   env?: Record<string, string>;
   databaseUrl?: string;
+  /** Create the port and data directory but do not start the process yet (start() later). */
+  deferStart?: boolean;
 }
 
 /** The real API (apps/api/src/main.ts) as a child process on a fixed port (kept across restarts) and its own DATA_DIR. */
@@ -138,7 +140,7 @@ export class ApiServer {
       ...options.env,
     };
     const api = new ApiServer(await freePort(), dataDir, env);
-    await api.start();
+    if (!options.deferStart) await api.start();
     return api;
   }
 
