@@ -182,13 +182,14 @@ let webgpuAdapter: DawnAdapter | null = null;
 
 const webgpuProbe: Probe = {
   async detect() {
-    if (!resolvePackage("webgpu")) throw new NotAvailable("the `webgpu` package (Dawn) is not installed");
+    // No resolve check first: inside a bundle (bench's bundle-gpu) `webgpu` is inlined and finds dawn.node beside it.
     if (!dawn) {
       let mod: { create(flags: string[]): DawnGpu; globals: Record<string, unknown> };
       try {
         mod = (await import("webgpu")) as unknown as typeof mod;
       } catch (e) {
-        throw new NotAvailable(`Dawn's dawn.node failed to load: ${(e as Error).message.split("\n")[0]}`);
+        const why = (e as Error).message.split("\n")[0];
+        throw new NotAvailable(resolvePackage("webgpu") ? `Dawn's dawn.node failed to load: ${why}` : `the \`webgpu\` package (Dawn) is not installed: ${why}`);
       }
       dawn = { gpu: mod.create([]), globals: mod.globals };
     }

@@ -1,0 +1,76 @@
+/**
+ * Packs the GPU benchmark to run on a machine without node_modules (a GPU machine reached with only a copy of the
+ * repository): .gl/ at the repository root (git-ignored) receives
+ *   tunelab-gpu-bench.mjs          the gpu benchmark and everything it imports, one ES module
+ *   dist/linux-x64/dawn.node.gz    Dawn's WebGPU binding, gzipped; run-gpu-bench.sh unpacks it to dist/linux-x64/dawn.node,
+ *                                  where the bundled \`webgpu\` loader looks for it
+ *   torch_reference_cnn.py         the PyTorch side of the comparison
+ *   node.gz                        this machine's node binary, gzipped, used where the GPU machine has no node (--no-node)
+ *   run-gpu-bench.sh               unpacks .gl/*.deb (e.g. libvulkan1) and node if needed, then runs the bench
+ *
+ *   pnpm --filter @tunelab/bench bundle-gpu [--no-node]
+ */
+import { build } from "esbuild";
+import { execFileSync } from "node:child_process";
+import { chmodSync, copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { BENCH_DIR, REPO_ROOT, flag } from "./common";
+
+const GL = path.join(REPO_ROOT, ".gl");
+const require = createRequire(path.join(BENCH_DIR, "package.json"));
+
+async function main(): Promise<void> {
+  mkdirSync(path.join(GL, "dist", "linux-x64"), { recursive: true });
+  const outfile = path.join(GL, "tunelab-gpu-bench.mjs");
+  await build({
+    entryPoints: [path.join(BENCH_DIR, "src", "trainer", "gpu.ts")],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    // CommonJS dependencies inside an ES module bundle need a require().
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    // Loaded only where installed (never on the GPU machine): leave them as runtime requires.
+    external: ["@tensorflow/tfjs-node", "@tensorflow/tfjs-node-gpu"],
+    logLevel: "warning",
+  });
+  const webgpuDir = path.dirname(require.resolve("webgpu/package.json"));
+  // Compressed (21 MiB -> ~7 MiB) so that .gl stays under the 64 MiB a device run carries; run-gpu-bench.sh unpacks it.
+  const dawnNode = path.join(GL, "dist", "linux-x64", "dawn.node");
+  rmSync(dawnNode, { force: true });
+  execFileSync("sh", ["-c", `gzip -6 -c "${path.join(webgpuDir, "dist", "linux-x64", "dawn.node")}" > "${dawnNode}.gz"`]);
+  copyFileSync(path.join(BENCH_DIR, "src", "trainer", "torch_reference_cnn.py"), path.join(GL, "torch_reference_cnn.py"));
+  if (!flag("no-node")) {
+    // node is ~100 MB; gzip brings it to ~36 MB.
+    execFileSync("sh", ["-c", `gzip -6 -c "${process.execPath}" > "${path.join(GL, "node.gz")}"`]);
+  }
+  writeFileSync(
+    path.join(GL, "run-gpu-bench.sh"),
+    `#!/bin/sh
+# Runs the bundled GPU benchmark. Arguments go to the benchmark (e.g. --steps 20 --chunks 1024,2048,4096 --out DIR).
+set -e
+here=$(cd "$(dirname "$0")" && pwd)
+for f in "$here"/*.deb; do [ -e "$f" ] && dpkg -x "$f" /; done
+command -v ldconfig >/dev/null && ldconfig || true
+if [ -z "$VK_DRIVER_FILES" ] && [ -e /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ]; then
+  export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+fi
+[ -e "$here/dist/linux-x64/dawn.node" ] || gunzip -c "$here/dist/linux-x64/dawn.node.gz" > "$here/dist/linux-x64/dawn.node"
+NODE=node
+if ! command -v node >/dev/null 2>&1; then
+  gunzip -c "$here/node.gz" > /tmp/tunelab-node && chmod +x /tmp/tunelab-node && NODE=/tmp/tunelab-node
+fi
+cd "$here"
+exec "$NODE" "$here/tunelab-gpu-bench.mjs" "$@"
+`,
+  );
+  chmodSync(path.join(GL, "run-gpu-bench.sh"), 0o755);
+  const mb = (p: string) => `${(statSync(p).size / 2 ** 20).toFixed(1)} MiB`;
+  console.log(`bundle: ${outfile} (${mb(outfile)})`);
+  console.log(`dawn.node.gz: ${mb(`${dawnNode}.gz`)}${flag("no-node") ? "" : `, node.gz: ${mb(path.join(GL, "node.gz"))}`}`);
+  console.log(`run: .gl/run-gpu-bench.sh  (the Vulkan loader, if the GPU machine lacks it: put libvulkan1's .deb into .gl/, see bench/README.md)`);
+}
+
+await main();

@@ -1,0 +1,138 @@
+import * as tf from "@tensorflow/tfjs-core";
+// tfjs-core's Node bundle registers no gradients; tfjs-layers' does.
+import "@tensorflow/tfjs-layers";
+import { referenceCnn } from "@tunelab/trainer/kernels";
+import { execFileSync } from "node:child_process";
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const REPO_ROOT = path.resolve(BENCH_DIR, "..");
+
+export interface Machine {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  os: string;
+  node: string;
+  loadAverage: number[];
+  commit: string | null;
+}
+
+export function machine(): Machine {
+  const cpus = os.cpus();
+  let commit: string | null = null;
+  try {
+    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
+  } catch {
+    commit = null;
+  }
+  return {
+    cpuModel: cpus[0]?.model.trim() ?? "unknown",
+    cores: cpus.length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    commit,
+  };
+}
+
+export interface Measurement {
+  label: string;
+  backend: string;
+  device: string;
+  kernels: string[];
+  batch: number;
+  steps: number;
+  /** wall time of each timed step (warm-up excluded), ms */
+  stepMs: number[];
+  samplesPerSec: number;
+  /** loss of the first and last timed step: a sanity check that training ran */
+  loss: [number, number];
+  note?: string;
+}
+
+/** Train the reference CNN on random 28x28x1 data: `warmup` steps untimed, then `steps` timed steps. */
+export async function trainReferenceCnn(opts: { batch: number; steps: number; warmupBatch?: number }): Promise<{
+  stepMs: number[];
+  loss: [number, number];
+}> {
+  const { batch, steps } = opts;
+  const model = referenceCnn({ inputShape: [28, 28, 1] });
+  const make = (n: number, seed: number) => ({
+    x: tf.randomUniform([n, 28, 28, 1], 0, 1, "float32", seed),
+    y: tf.oneHot(tf.randomUniform([n], 0, 10, "int32", seed + 1) as tf.Tensor1D, 10),
+  });
+  // Warm-up (shader compilation, JIT, wasm heap growth), not timed.
+  const warm = make(opts.warmupBatch ?? batch, 1);
+  await model.trainOnBatch(warm.x, warm.y);
+  tf.dispose([warm.x, warm.y]);
+  const data = make(batch, 2);
+  const stepMs: number[] = [];
+  const losses: number[] = [];
+  for (let s = 0; s < steps; s++) {
+    const t0 = performance.now();
+    const out = await model.trainOnBatch(data.x, data.y);
+    stepMs.push(performance.now() - t0);
+    losses.push(Array.isArray(out) ? out[0]! : out);
+  }
+  tf.dispose([data.x, data.y]);
+  model.dispose();
+  return { stepMs, loss: [losses[0]!, losses[losses.length - 1]!] };
+}
+
+export function samplesPerSec(batch: number, stepMs: number[]): number {
+  const total = stepMs.reduce((a, b) => a + b, 0);
+  return (batch * stepMs.length) / (total / 1000);
+}
+
+export function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
+  const line = (r: string[]) => `| ${r.map((cell, c) => cell.padEnd(widths[c]!)).join(" | ")} |`;
+  return [line(rows[0]!), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.slice(1).map(line)].join("\n");
+}
+
+export function fmt(n: number, digits = 1): string {
+  return n >= 100 ? n.toFixed(0) : n.toFixed(digits);
+}
+
+/** Whether this runs from the repository (not from the bundle that bundle-gpu writes into .gl/). */
+export function inRepo(): boolean {
+  return existsSync(path.join(BENCH_DIR, "package.json")) && existsSync(path.join(REPO_ROOT, "pnpm-workspace.yaml"));
+}
+
+export function writeResult(name: string, result: unknown, outDir?: string): string {
+  const dir = outDir ?? (inRepo() ? path.join(BENCH_DIR, "results") : path.resolve("results"));
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  return file;
+}
+
+export function appendBenchmarksDoc(section: string): string {
+  const file = path.join(REPO_ROOT, "docs", "benchmarks.md");
+  mkdirSync(path.dirname(file), { recursive: true });
+  if (!existsSync(file)) {
+    writeFileSync(
+      file,
+      "# Benchmarks\n\nAppended by the scripts in `bench/` (see bench/README.md); newest last. " +
+        "Numbers from a shared machine: the load average at the start of each run is recorded with it.\n",
+    );
+  }
+  appendFileSync(file, `\n${section.trim()}\n`);
+  return file;
+}
+
+export function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i >= 0) return process.argv[i + 1];
+  const eq = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return eq?.slice(name.length + 3);
+}
+
+export function flag(name: string): boolean {
+  return process.argv.includes(`--${name}`);
+}

@@ -1,0 +1,144 @@
+/**
+ * GPU benchmark (issue 8): the reference CNN (batch 256, 28x28x1 random data) on WEBGPU with the stock kernels and
+ * with the matmul filter gradient, and in the same run the same model in PyTorch when `python3 -c "import torch"`
+ * works. Prints the card's name, samples/s of each, and the ratios.
+ *
+ *   pnpm --filter @tunelab/bench gpu [--steps 20] [--chunks 2048] [--no-torch] [--no-doc]
+ *
+ * Without a usable GPU it says that WEBGPU is unavailable and why, and exits 0. `pnpm --filter @tunelab/bench
+ * bundle-gpu` packs this script into .gl/ to run where there is no node_modules (bench/README.md).
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { detectBackends, selectBackend } from "@tunelab/trainer/backends";
+import type { SelectOptions } from "@tunelab/trainer/backends";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { appendBenchmarksDoc, arg, flag, fmt, inRepo, machine, samplesPerSec, table, trainReferenceCnn, writeResult } from "./common";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const steps = Number(arg("steps") ?? 20);
+const chunks = (arg("chunks") ?? "2048").split(",").map(Number);
+
+interface Row {
+  label: string;
+  samplesPerSec: number;
+  stepMs?: number[];
+  loss?: [number, number];
+  kernels?: string[];
+}
+
+function torchScript(): string | null {
+  for (const p of [path.join(HERE, "torch_reference_cnn.py"), path.join(HERE, "src", "trainer", "torch_reference_cnn.py")]) {
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+function nvidiaSmiName(): string | null {
+  try {
+    return execFileSync("nvidia-smi", ["--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"], { encoding: "utf8", timeout: 10_000 })
+      .trim()
+      .split("\n")[0]!;
+  } catch {
+    return null;
+  }
+}
+
+function runTorch(): { row?: Row; device?: string; reason?: string } {
+  if (flag("no-torch")) return { reason: "skipped (--no-torch)" };
+  const probe = spawnSync("python3", ["-c", "import torch"], { encoding: "utf8" });
+  if (probe.status !== 0) return { reason: `python3 -c "import torch" fails: ${(probe.stderr || probe.error?.message || "").trim().split("\n").pop()}` };
+  const script = torchScript();
+  if (!script) return { reason: "torch_reference_cnn.py not found next to this script" };
+  const res = spawnSync("python3", [script, "--batch", "256", "--steps", String(Math.max(50, steps))], { encoding: "utf8", timeout: 300_000 });
+  if (res.status !== 0) return { reason: `PyTorch run failed: ${(res.stderr || "").trim().split("\n").pop()}` };
+  const line = res.stdout.trim().split("\n").pop()!;
+  const out = JSON.parse(line) as { device: string; samples_per_sec: number; torch: string };
+  return { row: { label: `PyTorch ${out.torch} (${out.device})`, samplesPerSec: out.samples_per_sec }, device: out.device };
+}
+
+async function runWebgpu(label: string, fastKernels: SelectOptions["fastKernels"]): Promise<Row> {
+  const sel = await selectBackend(["WEBGPU"], { fastKernels });
+  process.stdout.write(`${label}: warm-up + ${steps} steps ... `);
+  const run = await trainReferenceCnn({ batch: 256, steps });
+  const sps = samplesPerSec(256, run.stepMs);
+  const sorted = [...run.stepMs].sort((a, b) => a - b);
+  console.log(`${fmt(sps)} samples/s (median step ${sorted[sorted.length >> 1]!.toFixed(1)} ms, loss ${run.loss[0].toFixed(4)} -> ${run.loss[1].toFixed(4)})`);
+  return { label, samplesPerSec: sps, stepMs: run.stepMs, loss: run.loss, kernels: sel.kernels };
+}
+
+/** Same initial weights and data, 3 steps each way: the fast path must give the stock path's losses. */
+async function lossParity(): Promise<{ stock: number[]; fast: number[]; maxRelDiff: number }> {
+  const { referenceCnn } = await import("@tunelab/trainer/kernels");
+  const losses = async (fast: boolean) => {
+    await selectBackend(["WEBGPU"], { fastKernels: fast ? {} : false });
+    const model = referenceCnn({ seed: 7 });
+    const x = tf.randomUniform([256, 28, 28, 1], 0, 1, "float32", 5);
+    const y = tf.oneHot(tf.randomUniform([256], 0, 10, "int32", 6) as tf.Tensor1D, 10);
+    const out: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const l = await model.trainOnBatch(x, y);
+      out.push(Array.isArray(l) ? l[0]! : l);
+    }
+    tf.dispose([x, y]);
+    model.dispose();
+    return out;
+  };
+  const stock = await losses(false);
+  const fast = await losses(true);
+  const maxRelDiff = Math.max(...stock.map((s, i) => Math.abs(fast[i]! - s) / Math.abs(s)));
+  return { stock, fast, maxRelDiff };
+}
+
+async function main(): Promise<void> {
+  const m = machine();
+  const detected = await detectBackends();
+  const webgpu = detected.find((d) => d.backend === "WEBGPU")!;
+  console.log(`GPU benchmark: reference CNN, batch 256 | host ${m.cpuModel} x${m.cores} | nvidia-smi: ${nvidiaSmiName() ?? "not available"}`);
+  if (!webgpu.available) {
+    console.log(`WEBGPU is unavailable: ${webgpu.reason}`);
+    console.log("Nothing to measure here; run this on a machine with a GPU and a Vulkan driver (bench/README.md).");
+    return;
+  }
+  console.log(`WEBGPU adapter: ${webgpu.device}`);
+
+  const rows: Row[] = [];
+  const stock = await runWebgpu("WEBGPU, stock kernels", false);
+  rows.push(stock);
+  for (const chunk of chunks) {
+    rows.push(await runWebgpu(`WEBGPU + matmul filter gradient (chunk ${chunk})`, { conv2DBackpropFilter: "matmul", chunk }));
+  }
+  const parity = await lossParity();
+  console.log(`loss parity (3 steps, same init): stock ${parity.stock.map((l) => l.toFixed(5)).join(", ")} | fast ${parity.fast.map((l) => l.toFixed(5)).join(", ")} | max rel diff ${parity.maxRelDiff.toExponential(2)}`);
+  const torch = runTorch();
+  if (torch.row) rows.push(torch.row);
+  else console.log(`PyTorch: ${torch.reason}`);
+
+  const torchSps = torch.row?.samplesPerSec;
+  const out = table([
+    ["configuration", "samples/s", "x WEBGPU stock", "% of PyTorch"],
+    ...rows.map((r) => [
+      r.label,
+      fmt(r.samplesPerSec),
+      `${fmt(r.samplesPerSec / stock.samplesPerSec)}x`,
+      torchSps ? `${((100 * r.samplesPerSec) / torchSps).toFixed(1)}%` : "n/a",
+    ]),
+  ]);
+  console.log(`\ncard: ${webgpu.device}${torch.device ? ` | PyTorch device: ${torch.device}` : ""}\n${out}`);
+
+  const result = { machine: m, adapter: webgpu.device, nvidiaSmi: nvidiaSmiName(), rows, parity, torch: torch.reason ?? null, at: new Date().toISOString() };
+  const outDir = arg("out");
+  const file = writeResult("gpu", result, outDir);
+  console.log(`JSON: ${file}`);
+  if (inRepo() && !flag("no-doc")) {
+    appendBenchmarksDoc(
+      `## gpu (WEBGPU vs PyTorch), ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC\n\n` +
+        `Card: ${webgpu.device}; nvidia-smi: ${nvidiaSmiName() ?? "n/a"}; reference CNN, batch 256, ${steps} timed steps; ` +
+        `loss parity stock vs fast over 3 steps: max relative difference ${parity.maxRelDiff.toExponential(2)}.\n\n${out}\n`,
+    );
+  }
+}
+
+await main();
