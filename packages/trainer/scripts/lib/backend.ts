@@ -2,6 +2,7 @@
 // project's gradient kernels (src/kernels), else the stock cpu backend. fineTune itself never picks a backend.
 import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
+import type { TrainerEvent } from "../../src/types";
 
 export async function useScriptBackend(preferred = process.env.TRAINER_BACKEND): Promise<string> {
   try {
@@ -39,7 +40,7 @@ export function progressPrinter(label: string) {
     setEpochs(n: number) {
       epochs = n;
     },
-    onEvent(e: import("../../src/types").TrainerEvent) {
+    onEvent(e: TrainerEvent) {
       if (e.type === "progress" && e.phase === "train") {
         const width = 30;
         const filled = Math.round((e.done / e.total) * width);

@@ -2,6 +2,7 @@ export { listBuiltinDatasets, loadBuiltinDataset, builtinDatasetNames, mailToTex
 export { parseDatasetFile, describeRowErrors, buildParsedDataset, canonicalHash } from "./parse";
 export { parseCsv } from "./csv";
 export { loadDataset } from "./load";
+export { subsetDataset } from "./subset";
 export { splitDataset, type DatasetSplit, type SplitOptions } from "./split";
 export {
   fitPreprocessing,
