@@ -80,6 +80,20 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
     expect(acc).toMatchObject({ last: 0.7, best: 0.8, bestStep: 2, count: 3, lowerIsBetter: false });
   });
 
+  it("writes metric points inside the caller's transaction, so a rollback leaves nothing behind", async () => {
+    const { run } = await seedRunGraph(h.db);
+    const rollback = new Error("rollback");
+    await expect(
+      h.db.transaction(async (tx) => {
+        await recordMetricPoints(tx, [{ runId: run.id, key: "loss", step: 1, value: 0.5 }]);
+        expect(await tx.select().from(metricPoints)).toHaveLength(1);
+        throw rollback;
+      }),
+    ).rejects.toBe(rollback);
+    expect(await h.db.select().from(metricPoints)).toHaveLength(0);
+    expect(await h.db.select().from(metricSummaries)).toHaveLength(0);
+  });
+
   it("rejects a non-finite metric value before writing anything", async () => {
     const { run } = await seedRunGraph(h.db);
     await expect(

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { PgTransaction } from "drizzle-orm/pg-core";
 import type { Db, Tx } from "../client";
 import { isLowerBetter, metricPoints, metricSummaries } from "../schema/metrics";
 
@@ -75,5 +76,6 @@ export async function recordMetricPoints(db: Db | Tx, points: MetricPointInput[]
       });
     return { inserted: [...newCounts.values()].reduce((a, b) => a + b, 0) };
   };
-  return "transaction" in db ? db.transaction(write) : write(db);
+  // Inside the caller's transaction, write directly: a nested transaction would add a savepoint round trip per call.
+  return db instanceof PgTransaction ? write(db) : (db as Db).transaction(write);
 }
