@@ -107,7 +107,18 @@ export function MetricChart({ title, series, testId, height = 220, bands = false
           incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000],
           values: (_u, splits) => splits.map((v) => (Number.isInteger(v) ? String(v) : "")),
         },
-        { stroke: "#64748b", grid: { stroke: "#eef2f7" }, ticks: { stroke: "#e2e8f0" }, size: 56 },
+        {
+          stroke: "#64748b",
+          grid: { stroke: "#eef2f7" },
+          ticks: { stroke: "#e2e8f0" },
+          size: 64,
+          // As many decimals as the tick step needs (uPlot's default formatter stops at 3: 0.0015 showed as 0.002).
+          values: (_u, splits, _axis, _space, incr) => {
+            const step = Number(incr.toPrecision(6)).toString();
+            const decimals = step.includes("e-") ? Number(step.split("e-")[1]) + 1 : (step.split(".")[1]?.length ?? 0);
+            return splits.map((v) => v.toFixed(Math.min(decimals, 10)));
+          },
+        },
       ],
       series: [
         // Blank legend values until the cursor is over the plot (uPlot shows "--" otherwise).
