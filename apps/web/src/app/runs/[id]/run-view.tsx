@@ -140,7 +140,7 @@ export function RunView({ id }: { id: string }) {
       {sub.error && <div className="state state-warn">Live updates: {sub.error}</div>}
       {status === "QUEUED" && run.waitingReason && (
         <div className="state state-warn" data-testid="waiting-reason">
-          Waiting in the queue: {run.waitingReason}
+          <strong>Queued.</strong> {run.waitingReason}
         </div>
       )}
       {error && (status === "FAILED" || status === "CANCELLED") && (
@@ -197,7 +197,7 @@ export function RunView({ id }: { id: string }) {
         <section className="card">
           <h2>Layers {run.baseModel ? `(${run.frozenLayers.length} frozen)` : ""}</h2>
           {!run.baseModel ? (
-            <p className="muted">Trained from scratch: no base model, nothing frozen.</p>
+            <p className="muted">From scratch: no base model, nothing to freeze.</p>
           ) : (
             <div className="scroll-y">
               <table className="table compact" data-testid="run-layers">
