@@ -348,20 +348,21 @@ export function RunsView() {
         <div className="pager">
           <span className="muted" data-testid="runs-total">
             {total?.toLocaleString("en-US")} run{total === 1 ? "" : "s"}
-            {total ? ` · page ${pageIndex + 1} of ${Math.max(1, Math.ceil(total / PAGE_SIZE))}` : ""}
+            {total && (pageIndex > 0 || !after) ? ` · page ${pageIndex + 1} of ${Math.max(1, Math.ceil(total / PAGE_SIZE))}` : ""}
           </span>
           <div className="actions">
             <button
               type="button"
               className="btn"
-              disabled={pageIndex === 0}
+              disabled={pageIndex === 0 && !after}
               onClick={() => {
+                // After a reload on a later page the way back is unknown: go to the first page.
                 const prev = history[history.length - 1] ?? null;
                 setHistory((h) => h.slice(0, -1));
                 set({ after: prev }, false);
               }}
             >
-              ← Previous
+              {pageIndex === 0 && after ? "← First page" : "← Previous"}
             </button>
             <button
               type="button"
