@@ -139,6 +139,47 @@ describe("fineTune", () => {
     expect(batchesAfterAbort).toBe(0);
   });
 
+  it("stops early on val_loss patience and restores the best epoch's weights", async () => {
+    // Labels unrelated to the features: the model can only overfit, so val_loss soon rises.
+    const noise = ["x1,x2,label", ...Array.from({ length: 60 }, (_, i) => `${(i * 37) % 11},${(i * 53) % 7},${["a", "b", "c"][(i * 7 + ((i * i) % 5)) % 3]}`)].join("\n");
+    const noisy: PreparedDataset = { ...parseDatasetFile(bytes(noise), { format: "csv", task: "TABULAR_CLASSIFICATION" }), name: "noise", source: "file" };
+    const cfg: TrainingConfig = { ...config, learningRate: 0.05, epochs: 40, validationSplit: 0.3, earlyStoppingPatience: 2 };
+    const r = await fineTune({ dataset: noisy, config: cfg, keepModel: true });
+    expect(r.stoppedEarly).toBe(true);
+    expect(r.epochsRun).toBe(r.bestEpoch + 2);
+    const best = r.history[r.bestEpoch - 1]!;
+    expect(Math.min(...r.history.map((h) => h.val_loss!))).toBe(best.val_loss);
+    // The kept weights are the best epoch's: re-running to exactly that epoch gives the same weights.
+    const again = await fineTune({ dataset: noisy, config: { ...cfg, epochs: r.bestEpoch, earlyStoppingPatience: null } });
+    expect(again.saved.fileSha256["weights.bin"]).toBe(r.saved.fileSha256["weights.bin"]);
+    r.model!.dispose();
+  });
+
+  it("sees an abort that arrives from a timer (macrotask) before the next batch", async () => {
+    const ac = new AbortController();
+    let batchesAfterAbort = -1;
+    let timerSet = false;
+    const p = fineTune({
+      dataset: tabular,
+      config: { ...config, epochs: 50, batchSize: 2 },
+      signal: ac.signal,
+      progressIntervalMs: 0,
+      onEvent: (e) => {
+        if (e.type !== "progress" || e.phase !== "train") return;
+        if (batchesAfterAbort >= 0) batchesAfterAbort++;
+        if (!timerSet) {
+          timerSet = true;
+          setTimeout(() => {
+            ac.abort();
+            batchesAfterAbort = 0;
+          }, 0);
+        }
+      },
+    });
+    await expect(p).rejects.toMatchObject({ name: "AbortError" });
+    expect(batchesAfterAbort).toBe(0);
+  });
+
   it("leaks no tensors across epochs, runs, early stopping and cancellation", async () => {
     await fineTune({ dataset: tabular, config }); // warm-up
     const start = tf.memory().numTensors;

@@ -256,6 +256,9 @@ async function runFineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
       let accSum = 0;
       let lastReport = 0;
       for (let b = 0; b < batchesPerEpoch; b++) {
+        // Let timers and I/O run (trainOnBatch only awaits microtasks on cpu/wasm): an abort() coming from a network
+        // message or a timer is seen before the next batch.
+        await yieldToEventLoop();
         if (signal?.aborted) throw abortError(signal.reason);
         const idx = order.subarray(b * config.batchSize, Math.min(train.n, (b + 1) * config.batchSize));
         const xb = train.x(idx);
@@ -362,6 +365,10 @@ async function runFineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     if (optimizer) disposeOptimizer(optimizer);
     for (const m of models.reverse()) if (m !== keep) disposeModel(m);
   }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0)));
 }
 
 /** Examples as batches: x(idx) and y(idx) return new tensors the caller disposes. */
