@@ -73,7 +73,7 @@ export function ConfusionMatrix({ matrix, classNames }: { matrix: number[][]; cl
   if (n === 0) return <p className="muted">No confusion matrix.</p>;
   const names = matrix.map((_, i) => classNames[i] ?? String(i));
   const rowSums = matrix.map((r) => r.reduce((a, b) => a + b, 0));
-  const cell = n > 12 ? 22 : n > 6 ? 34 : 48;
+  const cell = n > 12 ? 22 : n > 6 ? 34 : n > 3 ? 48 : 72;
   return (
     <div className="cm-wrap" data-testid="confusion-matrix">
       <div className="cm-axis-x">predicted →</div>
