@@ -153,7 +153,7 @@ describe("an API restarted mid-run", () => {
 
   it("the run still succeeds: reports are retried, nothing lost or duplicated", async () => {
     // A lease longer than the restart, so the run keeps its worker.
-    api = await ApiServer.create({ databaseUrl: await databaseUrl(), env: { LEASE_SECONDS: "30", HEARTBEAT_SECONDS: "1" }, deferStart: true });
+    api = await ApiServer.create({ databaseUrl: await databaseUrl(), env: { LEASE_SECONDS: "60", HEARTBEAT_SECONDS: "1" }, deferStart: true });
     // Embedded-mode start order does not matter: the worker starts first, waits for the API and for the token file
     // the API writes into the shared DATA_DIR.
     const w = worker(api, "steady");
