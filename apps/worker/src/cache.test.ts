@@ -31,4 +31,19 @@ describe("ArtifactCache", () => {
     expect(await cache.get(sha)).toBeUndefined();
     expect((await cache.fetch(sha, async () => good)).hit).toBe(false);
   });
+
+  it("evicts the least recently used entries beyond maxBytes", async () => {
+    const cache = new ArtifactCache(await mkdtemp(path.join(os.tmpdir(), "tl-cache-")), 25);
+    const enc = (s: string) => new TextEncoder().encode(s);
+    const a = await cache.put(enc("a".repeat(10)));
+    await new Promise((r) => setTimeout(r, 20));
+    const b = await cache.put(enc("b".repeat(10)));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await cache.get(a)).toBeDefined(); // a is now more recent than b
+    await new Promise((r) => setTimeout(r, 20));
+    const c = await cache.put(enc("c".repeat(10)));
+    expect(await cache.get(b)).toBeUndefined();
+    expect(await cache.get(a)).toBeDefined();
+    expect(await cache.get(c)).toBeDefined();
+  });
 });

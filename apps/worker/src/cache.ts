@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 export function sha256Hex(bytes: Uint8Array): string {
@@ -11,7 +11,11 @@ export function sha256Hex(bytes: Uint8Array): string {
  * does not download again. Content-addressed: an entry is trusted only if its bytes hash to its name.
  */
 export class ArtifactCache {
-  constructor(readonly dir: string) {}
+  /** @param maxBytes keep the cache under this size, evicting the least recently used entries (default: no limit). */
+  constructor(
+    readonly dir: string,
+    readonly maxBytes = Number.POSITIVE_INFINITY,
+  ) {}
 
   private file(sha256: string): string {
     if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`not a sha256: ${sha256}`);
@@ -27,7 +31,11 @@ export class ArtifactCache {
     } catch {
       return undefined;
     }
-    if (sha256Hex(bytes) === sha256.toLowerCase()) return bytes;
+    if (sha256Hex(bytes) === sha256.toLowerCase()) {
+      const now = new Date();
+      await utimes(file, now, now).catch(() => undefined); // recency for eviction
+      return bytes;
+    }
     await rm(file, { force: true });
     return undefined;
   }
@@ -39,7 +47,28 @@ export class ArtifactCache {
     const tmp = path.join(this.dir, `.${sha256}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
     await writeFile(tmp, bytes);
     await rename(tmp, this.file(sha256));
+    if (Number.isFinite(this.maxBytes)) await this.evict(sha256);
     return sha256;
+  }
+
+  /** Deletes least recently used entries until the cache fits maxBytes (never `keep`, the entry just written). */
+  async evict(keep?: string): Promise<string[]> {
+    const entries = [];
+    for (const name of await readdir(this.dir)) {
+      if (!/^[0-9a-f]{64}$/.test(name)) continue;
+      const s = await stat(path.join(this.dir, name)).catch(() => undefined);
+      if (s) entries.push({ name, size: s.size, mtime: s.mtimeMs });
+    }
+    let total = entries.reduce((sum, e) => sum + e.size, 0);
+    const evicted: string[] = [];
+    for (const e of entries.sort((a, b) => a.mtime - b.mtime)) {
+      if (total <= this.maxBytes) break;
+      if (e.name === keep) continue;
+      await rm(path.join(this.dir, e.name), { force: true });
+      total -= e.size;
+      evicted.push(e.name);
+    }
+    return evicted;
   }
 
   /**

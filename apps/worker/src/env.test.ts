@@ -17,6 +17,8 @@ describe("loadConfig", () => {
     expect(env.backends).toEqual(["TENSORFLOW_GPU", "CPU"]);
     expect(env.token).toEqual({ kind: "file", path: path.join("/tmp/tl", "worker-token") });
     expect(env.cacheDir).toBe(path.join("/tmp/tl", "worker-cache"));
+    expect(env.cacheMaxBytes).toBe(20 * 1024 ** 3);
+    expect(loadConfig(["--cache-max-gb", "0"], {})!.cacheMaxBytes).toBe(Number.POSITIVE_INFINITY);
     expect(loadConfig([], { API_URL: "http://x:1/graphql" })!.apiUrl).toBe("http://x:1");
     expect(loadConfig([], { WORKER_API_URL: "http://a:1", API_URL: "http://b:2" })!.apiUrl).toBe("http://a:1");
   });

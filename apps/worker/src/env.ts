@@ -20,6 +20,7 @@ Options (each also from the environment):
   --name NAME        name shown to operators      WORKER_NAME (default: the host name)
   --data-dir DIR     data directory               DATA_DIR (default: .tunelab at the workspace root)
   --cache-dir DIR    artifact cache               WORKER_CACHE_DIR (default <DATA_DIR>/worker-cache)
+  --cache-max-gb N   cache size limit (LRU)       WORKER_CACHE_MAX_GB (default 20; 0 = no limit)
   --poll SECONDS     idle wait between claims     WORKER_POLL_SECONDS (default 2)
   --log-level LEVEL  pino level                   LOG_LEVEL (default info)
   -h, --help         show this help
@@ -51,6 +52,7 @@ const schema = z.object({
   name: z.string().min(1).max(200),
   dataDir: z.string().min(1),
   cacheDir: z.string().min(1).optional(),
+  cacheMaxGb: z.coerce.number().min(0).max(1_000_000),
   pollSeconds: z.coerce.number().positive().max(3600),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
   apiPort: z.coerce.number().int().min(1).max(65535).optional(),
@@ -65,6 +67,8 @@ export interface WorkerConfig {
   name: string;
   dataDir: string;
   cacheDir: string;
+  /** Evict least recently used cache entries beyond this many bytes (Infinity = no limit). */
+  cacheMaxBytes: number;
   pollSeconds: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
@@ -87,6 +91,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
         name: { type: "string" },
         "data-dir": { type: "string" },
         "cache-dir": { type: "string" },
+        "cache-max-gb": { type: "string" },
         poll: { type: "string" },
         "log-level": { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -107,6 +112,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     name: str(values.name) ?? str(env.WORKER_NAME) ?? os.hostname(),
     dataDir: str(values["data-dir"]) ?? str(env.DATA_DIR) ?? defaultDataDir(process.cwd()),
     cacheDir: str(values["cache-dir"]) ?? str(env.WORKER_CACHE_DIR),
+    cacheMaxGb: str(values["cache-max-gb"]) ?? str(env.WORKER_CACHE_MAX_GB) ?? "20",
     pollSeconds: str(values.poll) ?? str(env.WORKER_POLL_SECONDS) ?? "2",
     logLevel: str(values["log-level"]) ?? str(env.LOG_LEVEL) ?? "info",
   };
@@ -119,6 +125,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       name: "--name / WORKER_NAME",
       dataDir: "--data-dir / DATA_DIR",
       cacheDir: "--cache-dir / WORKER_CACHE_DIR",
+      cacheMaxGb: "--cache-max-gb / WORKER_CACHE_MAX_GB",
       pollSeconds: "--poll / WORKER_POLL_SECONDS",
       logLevel: "--log-level / LOG_LEVEL",
       apiPort: "API_PORT",
@@ -139,6 +146,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     name: c.name,
     dataDir,
     cacheDir: path.resolve(c.cacheDir ?? path.join(dataDir, "worker-cache")),
+    cacheMaxBytes: c.cacheMaxGb === 0 ? Number.POSITIVE_INFINITY : Math.round(c.cacheMaxGb * 1024 ** 3),
     pollSeconds: c.pollSeconds,
     logLevel: c.logLevel,
   };

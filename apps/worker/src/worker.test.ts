@@ -32,7 +32,7 @@ afterEach(async () => {
 
 async function startWorker(engine = new FakeEngine()): Promise<{ worker: Worker; engine: FakeEngine; done: Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "tl-worker-"));
-  const config: WorkerConfig = { apiUrl: api.url, token: { kind: "value", value: api.token }, name: "t", dataDir: dir, cacheDir: path.join(dir, "cache"), pollSeconds: 0.05, logLevel: "silent" };
+  const config: WorkerConfig = { apiUrl: api.url, token: { kind: "value", value: api.token }, name: "t", dataDir: dir, cacheDir: path.join(dir, "cache"), cacheMaxBytes: Number.POSITIVE_INFINITY, pollSeconds: 0.05, logLevel: "silent" };
   const client = new ApiClient({ apiUrl: api.url, token: config.token, retry: { initialMs: 20, maxMs: 200 } });
   const worker = new Worker({ config, api: client, engine, logger: log, progressIntervalMs: 50 });
   workers.push(worker);

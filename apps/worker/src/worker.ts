@@ -48,7 +48,7 @@ export class Worker {
   readonly outcomes: Record<string, number> = {};
 
   constructor(private readonly options: WorkerOptions) {
-    this.cache = new ArtifactCache(options.config.cacheDir);
+    this.cache = new ArtifactCache(options.config.cacheDir, options.config.cacheMaxBytes);
   }
 
   get workerId(): string | undefined {
