@@ -3,7 +3,7 @@
 //     dense layers fine-tuned on digits 5-9; test accuracy on a held-out 20% of 5-9.
 //  B. only 50 labelled examples per class of 5-9: fine-tuned (as A) vs the same network trained from scratch with the
 //     same budget (epochs, batch size, optimizer, learning rate), several seeds, same held-out test set.
-//   pnpm --filter @tunelab/trainer experiment:transfer [--seeds 1,2,3] [--epochs-a 5] [--budgets 5,20]
+//   pnpm --filter @tunelab/trainer experiment:transfer [--seeds 1,2,3] [--epochs-a 5] [--budgets 5,20] [--per-class 50] [--skip-a]
 // (B runs each budget = number of epochs over the 250 examples, batch 32, Adam 1e-3, for both arms.)
 // TRAINER_BACKEND=CPU|WASM|WEBGPU picks the backend (default: best available). Results: results/transfer-<backend>.json
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -18,6 +18,8 @@ const arg = (name: string, def: string) => {
 const seeds = arg("seeds", "1,2,3").split(",").map(Number);
 const epochsA = Number(arg("epochs-a", "5"));
 const budgetsB = arg("budgets", "5,20").split(",").map(Number);
+const perClassN = Number(arg("per-class", "50"));
+const skipA = process.argv.includes("--skip-a");
 const FEATURE_LAYERS = ["conv1", "conv2", "pool", "dropout1", "flatten"];
 
 const backend = await useScriptBackend();
@@ -46,13 +48,16 @@ const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
 // ---- A: full 5-9 training pool ----
 const configA: TrainingConfig = { learningRate: 0.001, epochs: epochsA, batchSize: 128, optimizer: "ADAM", validationSplit: 0.1, seed: 42 };
-const barA = progressPrinter("A transfer");
-barA.setEpochs(configA.epochs);
-const a = await fineTune({ dataset: pool, testDataset: test, baseModel: base, freeze: { layers: FEATURE_LAYERS }, config: configA, onEvent: barA.onEvent });
-console.log(`A. transfer (frozen ${a.frozenLayers.join(", ")}; ${a.trainableParams} trainable / ${a.frozenParams} frozen params): test accuracy ${pct(a.evaluation.accuracy)}, macro F1 ${a.evaluation.macroF1.toFixed(4)} on ${a.evaluation.numExamples} digits 5-9, ${(a.durationMs / 1000).toFixed(0)} s`);
-console.log(`   confusion (rows true 5-9, cols predicted): ${JSON.stringify(a.evaluation.confusionMatrix)}`);
+let a: FineTuneResult | null = null;
+if (!skipA) {
+  const barA = progressPrinter("A transfer");
+  barA.setEpochs(configA.epochs);
+  a = await fineTune({ dataset: pool, testDataset: test, baseModel: base, freeze: { layers: FEATURE_LAYERS }, config: configA, onEvent: barA.onEvent });
+  console.log(`A. transfer (frozen ${a.frozenLayers.join(", ")}; ${a.trainableParams} trainable / ${a.frozenParams} frozen params): test accuracy ${pct(a.evaluation.accuracy)}, macro F1 ${a.evaluation.macroF1.toFixed(4)} on ${a.evaluation.numExamples} digits 5-9, ${(a.durationMs / 1000).toFixed(0)} s`);
+  console.log(`   confusion (rows true 5-9, cols predicted): ${JSON.stringify(a.evaluation.confusionMatrix)}`);
+}
 
-// ---- B: 50 labelled examples per class ----
+// ---- B: few labelled examples per class (50 by default) ----
 const configB = (seed: number, epochs: number): TrainingConfig => ({ learningRate: 0.001, epochs, batchSize: 32, optimizer: "ADAM", validationSplit: 0, seed });
 type Run = { seed: number; epochs: number; fineTuned: ReturnType<typeof summary>; scratch: ReturnType<typeof summary> };
 const runsB: Run[] = [];
@@ -62,12 +67,12 @@ for (const seed of seeds) {
   const taken = new Map<number, number>();
   for (const i of perClass) {
     const c = pool.labels[i]!;
-    if ((taken.get(c) ?? 0) < 50) {
+    if ((taken.get(c) ?? 0) < perClassN) {
       picked.push(i);
       taken.set(c, (taken.get(c) ?? 0) + 1);
     }
   }
-  const few = subsetDataset(pool, picked, `mnist-digits-5-9-50-per-class-seed${seed}`);
+  const few = subsetDataset(pool, picked, `mnist-digits-5-9-${perClassN}-per-class-seed${seed}`);
   for (const epochs of budgetsB) {
     const barF = progressPrinter(`B seed ${seed} ${epochs} epochs fine-tuned`);
     barF.setEpochs(epochs);
@@ -93,12 +98,12 @@ const result = {
   date: new Date().toISOString(),
   base: { name: info.name, sha256: info.sha256, pretrainTestAccuracy: info.recipe.evaluation.accuracy },
   data: { pool: pool.numExamples, test: test.numExamples, testSha256: test.sha256 },
-  A: { config: configA, frozenLayers: a.frozenLayers, ...summary(a), perClass: a.evaluation.perClass, confusionMatrix: a.evaluation.confusionMatrix, history: a.history },
-  B: { config: { ...configB(0, 0), epochs: budgetsB, seed: seeds }, examplesPerClass: 50, byBudget, runs: runsB },
+  A: a ? { config: configA, frozenLayers: a.frozenLayers, ...summary(a), perClass: a.evaluation.perClass, confusionMatrix: a.evaluation.confusionMatrix, history: a.history } : null,
+  B: { config: { ...configB(0, 0), epochs: budgetsB, seed: seeds }, examplesPerClass: perClassN, byBudget, runs: runsB },
 };
 const dir = fileURLToPath(new URL("../results/", import.meta.url));
 mkdirSync(dir, { recursive: true });
-const file = `${dir}transfer-${backend.split(/[ (]/)[0]!.toLowerCase()}.json`;
+const file = `${dir}transfer-${backend.split(/[ (]/)[0]!.toLowerCase()}-${perClassN}-per-class.json`;
 writeFileSync(file, JSON.stringify(result, null, 2) + "\n");
 console.log(`wrote ${file}`);
 base.dispose();

@@ -22,7 +22,7 @@ export const RECIPES: Recipe[] = [
     dataset: "mnist-digits-0-4",
     description:
       "Keras mnist_transfer_cnn convnet (conv1, conv2, pool, dropout1, flatten | dense1, dropout2, predictions) trained on MNIST digits 0-4.",
-    config: { learningRate: 0.001, epochs: 6, batchSize: 64, optimizer: "ADAM", validationSplit: 0.1, testSplit: 0.2, seed: 42 },
+    config: { learningRate: 0.001, epochs: 10, batchSize: 64, optimizer: "ADAM", validationSplit: 0.1, testSplit: 0.2, seed: 42, augmentShift: 2 },
   },
   {
     name: "text-sotu-vs-moby",

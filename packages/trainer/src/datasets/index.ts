@@ -3,6 +3,7 @@ export { parseDatasetFile, describeRowErrors, buildParsedDataset, canonicalHash 
 export { parseCsv } from "./csv";
 export { loadDataset } from "./load";
 export { subsetDataset } from "./subset";
+export { shiftImages } from "./augment";
 export { splitDataset, type DatasetSplit, type SplitOptions } from "./split";
 export {
   fitPreprocessing,

@@ -23,6 +23,8 @@ export interface TrainingConfig {
   maxLength?: number;
   /** Text: vocabulary size incl. PAD/OOV, 3-1000000 (default 10000; ignored when the base model brings its vocabulary). */
   maxVocab?: number;
+  /** Images: random translation of each training image by up to this many pixels (integer 0-4, default 0; seeded; validation/test untouched). */
+  augmentShift?: number;
 }
 
 export interface ConfigProblem {
@@ -59,6 +61,7 @@ export function validateTrainingConfig(config: Partial<Record<keyof TrainingConf
   if (c.momentum !== undefined) req("momentum", isNum(c.momentum) && c.momentum >= 0 && c.momentum < 1, "momentum must be a number from 0 to below 1.");
   if (c.maxLength !== undefined) req("maxLength", isInt(c.maxLength) && c.maxLength >= 1 && c.maxLength <= 10_000, "maxLength must be an integer from 1 to 10000.");
   if (c.maxVocab !== undefined) req("maxVocab", isInt(c.maxVocab) && c.maxVocab >= 3 && c.maxVocab <= 1_000_000, "maxVocab must be an integer from 3 to 1000000.");
+  if (c.augmentShift !== undefined) req("augmentShift", isInt(c.augmentShift) && c.augmentShift >= 0 && c.augmentShift <= 4, "augmentShift must be an integer from 0 to 4 (pixels).");
   return p;
 }
 

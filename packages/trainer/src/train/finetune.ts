@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
+import { shiftImages } from "../datasets/augment";
 import { bagOfWords, encodeExamples, fitPreprocessing, oovRate, type EncodedExamples, type Preprocessing } from "../datasets/preprocess";
 import { splitDataset } from "../datasets/split";
 import type { PreparedDataset } from "../datasets/types";
@@ -150,6 +151,7 @@ async function runFineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     const encode = (e: EncodedExamples): Source => makeSource(e, prep, numClasses, owned);
     const trainEnc = encodeExamples(ds, split.train, prep);
     const train = encode(trainEnc);
+    if (config.augmentShift && prep.kind === "image") train.x = shiftedBatches(trainEnc, config.augmentShift, createRng((config.seed + 2) >>> 0));
     const val = encode(encodeExamples(ds, split.validation, prep));
     let testEnc: EncodedExamples;
     let evalSplit: Evaluation["split"] = "test";
@@ -369,6 +371,12 @@ async function runFineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => (typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0)));
+}
+
+/** Training batches with each image translated by a random (dx, dy) in [-shift, shift] (zero fill). */
+function shiftedBatches(e: EncodedExamples, shift: number, rng: () => number): (idx: Int32Array) => tf.Tensor {
+  const [, h, w, c] = e.shape as [number, number, number, number];
+  return (idx) => tf.tensor(shiftImages(e.x as Float32Array, [h, w, c], idx, shift, rng), [idx.length, h, w, c], "float32");
 }
 
 /** Examples as batches: x(idx) and y(idx) return new tensors the caller disposes. */
