@@ -23,7 +23,7 @@ export interface Machine {
 
 export function machine(): Machine {
   const cpus = os.cpus();
-  let commit: string | null = null;
+  let commit: string | null;
   try {
     commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
   } catch {
@@ -96,7 +96,8 @@ export function table(rows: string[][]): string {
 }
 
 export function fmt(n: number, digits = 1): string {
-  return n >= 100 ? n.toFixed(0) : n.toFixed(digits);
+  if (n >= 100) return n.toFixed(0);
+  return n < 1 ? n.toFixed(2) : n.toFixed(digits);
 }
 
 /** Whether this runs from the repository (not from the bundle that bundle-gpu writes into .gl/). */
@@ -105,7 +106,7 @@ export function inRepo(): boolean {
 }
 
 export function writeResult(name: string, result: unknown, outDir?: string): string {
-  const dir = outDir ?? (inRepo() ? path.join(BENCH_DIR, "results") : path.resolve("results"));
+  const dir = outDir ?? (inRepo() ? path.join(BENCH_DIR, "results", "trainer") : path.resolve("results"));
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);

@@ -104,6 +104,7 @@ describe("selectBackend", () => {
       "DepthwiseConv2dNativeBackpropInput (direct)",
       "Conv2DBackpropInput (forward conv)",
       "BatchMatMul (transpose first)",
+      "UnsortedSegmentSum (direct)",
     ]);
     // A conv layer's filter gradient now runs on wasm.
     const g = tf.grad((f: tf.Tensor) => tf.sum(tf.conv2d(tf.ones([1, 4, 4, 1]) as tf.Tensor4D, f as tf.Tensor4D, 1, "valid")));

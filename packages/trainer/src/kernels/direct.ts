@@ -167,3 +167,25 @@ export function depthwiseInfo(
 }
 
 export type { Conv2DBackpropFilterAttrs };
+
+/**
+ * UnsortedSegmentSum (the gradient of an Embedding / gather): out[id] += x[s] for every row s with id = segmentIds[s]
+ * in [0, numSegments); rows with other ids are dropped, as in tfjs. x is viewed as [S, inner] with S = segmentIds.size.
+ */
+export function unsortedSegmentSumDirect(x: Float32Array, ids: ArrayLike<number>, numSegments: number): Float64Array {
+  const S = ids.length;
+  const inner = S === 0 ? 0 : x.length / S;
+  const out = new Float64Array(numSegments * inner);
+  for (let s = 0; s < S; s++) {
+    const id = ids[s]!;
+    if (id < 0 || id >= numSegments) continue;
+    const src = s * inner;
+    const dst = id * inner;
+    for (let j = 0; j < inner; j++) out[dst + j]! += x[src + j]!;
+  }
+  return out;
+}
+
+export function readInts(backend: KernelBackend, t: TensorInfo): ArrayLike<number> {
+  return (backend as HostBackend).readSync(t.dataId) as ArrayLike<number>;
+}

@@ -142,6 +142,34 @@ describe("Conv2DBackpropFilter on wasm (the backend ships none)", () => {
     }
   });
 
+  it("UnsortedSegmentSum (an Embedding's gradient) matches the stock cpu kernel, on wasm and on cpu", async () => {
+    const segmentSum = () =>
+      tf.tidy(() => {
+        const x = tf.randomNormal([40, 3, 5], 0, 1, "float32", 21);
+        // ids 0..11 with repeats, plus out-of-range ids that tfjs drops
+        const ids = tf.tensor1d([...Array.from({ length: 38 }, (_, i) => (i * 7) % 12), -1, 12], "int32");
+        return tf.unsortedSegmentSum(x, ids, 12).dataSync() as Float32Array;
+      });
+    // The gradient of a gather (what an Embedding layer does) goes through UnsortedSegmentSum.
+    const gatherGrad = () =>
+      tf.tidy(() => {
+        const table = tf.randomNormal([10, 4], 0, 1, "float32", 22);
+        const idx = tf.tensor2d([[1, 3, 3], [9, 0, 1]], undefined, "int32");
+        const w = tf.randomNormal([2, 3, 4], 0, 1, "float32", 23);
+        return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, idx), w)))(table).dataSync() as Float32Array;
+      });
+    await tf.setBackend("cpu");
+    unregisterFastKernels("cpu");
+    const [expected, expectedGrad] = [segmentSum(), gatherGrad()];
+    registerFastKernels("cpu");
+    expect(relErr(segmentSum(), expected)).toBeLessThan(1e-6);
+    expect(relErr(gatherGrad(), expectedGrad)).toBeLessThan(1e-6);
+    await tf.setBackend("wasm");
+    registerFastKernels("wasm");
+    expect(relErr(segmentSum(), expected)).toBeLessThan(1e-6);
+    expect(relErr(gatherGrad(), expectedGrad)).toBeLessThan(1e-6);
+  });
+
   it("depthwise backprop (filter and input) matches the stock cpu kernels to 1e-5", async () => {
     registerFastKernels("wasm");
     for (const [i, c] of CASES.slice(0, 6).entries()) {

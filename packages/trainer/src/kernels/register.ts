@@ -15,6 +15,8 @@ import {
   depthwiseBackpropInputDirect,
   depthwiseInfo,
   readFloats,
+  readInts,
+  unsortedSegmentSumDirect,
   writeFloats,
 } from "./direct";
 import { conv2DBackpropFilterMatmul } from "./matmul";
@@ -65,6 +67,7 @@ const FILTER = "Conv2DBackpropFilter";
 const DW_FILTER = "DepthwiseConv2dNativeBackpropFilter";
 const DW_INPUT = "DepthwiseConv2dNativeBackpropInput";
 const INPUT = "Conv2DBackpropInput";
+const SEGMENT_SUM = "UnsortedSegmentSum";
 const MATMUL = "BatchMatMul";
 
 /** Stock kernels we replaced (undefined: the backend had none), per backend and kernel name. */
@@ -216,6 +219,31 @@ export function registerFastKernels(backendName: string, options: FastKernelOpti
       }
       kernels.push(`${INPUT} (forward conv)`, `${MATMUL} (transpose first)`);
     }
+  }
+  // UnsortedSegmentSum (the Embedding layer's gradient): wasm has none; cpu's runs one masked sum per segment
+  // (numSegments passes over the data). One pass over the rows instead, on both.
+  if (HOST_BACKENDS.has(backendName)) {
+    const stockSegmentSum = stockKernel(SEGMENT_SUM, backendName);
+    if (!ours.get(backendName)?.has(SEGMENT_SUM)) {
+      replaceKernel(
+        backendName,
+        SEGMENT_SUM,
+        ({ inputs, backend, attrs }) => {
+          const { x, segmentIds } = inputs as unknown as { x: TensorInfo; segmentIds: TensorInfo };
+          const { numSegments } = attrs as unknown as { numSegments: number };
+          const kb = backend as KernelBackend;
+          if (x.dtype !== "float32") {
+            if (!stockSegmentSum) throw new Error(`${SEGMENT_SUM} on ${backendName}: dtype ${x.dtype} (only float32)`);
+            logOnce(`${backendName}:${SEGMENT_SUM}:${x.dtype}`, `${SEGMENT_SUM} on ${backendName}: dtype ${x.dtype}; using the stock kernel`);
+            return stockSegmentSum.kernelFunc({ inputs, backend, attrs });
+          }
+          const out = unsortedSegmentSumDirect(readFloats(kb, x), readInts(kb, segmentIds), numSegments);
+          return writeFloats(kb, [numSegments, ...x.shape.slice(segmentIds.shape.length)], out);
+        },
+        "direct",
+      );
+    }
+    kernels.push(`${SEGMENT_SUM} (direct)`);
   }
   return { backendName, kernels };
 }
