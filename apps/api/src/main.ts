@@ -25,12 +25,18 @@ async function main() {
     log.info({ signal }, "shutting down: draining HTTP and WebSocket clients");
     const hard = setTimeout(() => process.exit(1), 15_000);
     hard.unref();
+    const started = Date.now();
     try {
       await server.close();
+      log.info({ ms: Date.now() - started }, "HTTP and WebSocket clients drained");
       await handle.close();
+      log.info({ ms: Date.now() - started }, "database closed");
+    } catch (err) {
+      log.error({ err }, "shutdown did not complete cleanly");
+      process.exitCode = 1;
     } finally {
       clearTimeout(hard);
-      process.exit(0);
+      process.exit();
     }
   };
   process.on("SIGINT", () => void stop("SIGINT"));

@@ -162,6 +162,8 @@ export async function startApiServer(opts: StartOptions): Promise<ApiServer> {
     ],
     validationRules: protection.validationRules,
     allowBatchedHttpRequests: false,
+    // main.ts owns SIGINT/SIGTERM and drains everything in order; Apollo's own handlers would race it.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     formatError: (formatted, error) => formatError(formatted, error, (err) => log.error({ err }, "unexpected error in a GraphQL request")),
@@ -237,7 +239,11 @@ export async function startApiServer(opts: StartOptions): Promise<ApiServer> {
     (await store.open(row.storageKey)).pipe(res);
   };
 
+  // While draining, every response asks the client to close its keep-alive connection, so shutdown does not wait for
+  // idle sockets to time out (a polling worker would otherwise keep one open until the force timer).
+  let draining = false;
   httpServer.on("request", (req, res) => {
+    if (draining) res.setHeader("connection", "close");
     const origin = req.headers.origin;
     if (origin && corsAllowed(origin)) {
       res.setHeader("access-control-allow-origin", origin);
@@ -303,6 +309,8 @@ export async function startApiServer(opts: StartOptions): Promise<ApiServer> {
     close: () =>
       (closing ??= (async () => {
         stopReaper();
+        draining = true;
+        httpServer.closeIdleConnections();
         for (const client of wss.clients) client.close(1001, "server shutting down");
         const force = setTimeout(() => httpServer.closeAllConnections(), 5000);
         await apollo.stop();
