@@ -3,7 +3,7 @@
 //     dense layers fine-tuned on digits 5-9; test accuracy on a held-out 20% of 5-9.
 //  B. only 50 labelled examples per class of 5-9: fine-tuned (as A) vs the same network trained from scratch with the
 //     same budget (epochs, batch size, optimizer, learning rate), several seeds, same held-out test set.
-//   pnpm --filter @tunelab/trainer experiment:transfer [--seeds 1,2,3] [--epochs-a 5] [--budgets 5,20] [--per-class 50] [--skip-a]
+//   pnpm --filter @tunelab/trainer experiment:transfer [--seeds 1,2,3] [--epochs-a 5] [--budgets 5,20] [--per-class 50] [--lr 0.001] [--skip-a]
 // (B runs each budget = number of epochs over the 250 examples, batch 32, Adam 1e-3, for both arms.)
 // TRAINER_BACKEND=CPU|WASM|WEBGPU picks the backend (default: best available). Results: results/transfer-<backend>.json
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -20,6 +20,7 @@ const epochsA = Number(arg("epochs-a", "5"));
 const budgetsB = arg("budgets", "5,20").split(",").map(Number);
 const perClassN = Number(arg("per-class", "50"));
 const skipA = process.argv.includes("--skip-a");
+const lrB = Number(arg("lr", "0.001"));
 const FEATURE_LAYERS = ["conv1", "conv2", "pool", "dropout1", "flatten"];
 
 const backend = await useScriptBackend();
@@ -58,7 +59,7 @@ if (!skipA) {
 }
 
 // ---- B: few labelled examples per class (50 by default) ----
-const configB = (seed: number, epochs: number): TrainingConfig => ({ learningRate: 0.001, epochs, batchSize: 32, optimizer: "ADAM", validationSplit: 0, seed });
+const configB = (seed: number, epochs: number): TrainingConfig => ({ learningRate: lrB, epochs, batchSize: 32, optimizer: "ADAM", validationSplit: 0, seed });
 type Run = { seed: number; epochs: number; fineTuned: ReturnType<typeof summary>; scratch: ReturnType<typeof summary> };
 const runsB: Run[] = [];
 for (const seed of seeds) {
@@ -103,7 +104,7 @@ const result = {
 };
 const dir = fileURLToPath(new URL("../results/", import.meta.url));
 mkdirSync(dir, { recursive: true });
-const file = `${dir}transfer-${backend.split(/[ (]/)[0]!.toLowerCase()}-${perClassN}-per-class.json`;
+const file = `${dir}transfer-${backend.split(/[ (]/)[0]!.toLowerCase()}-${perClassN}-per-class${lrB !== 0.001 ? `-lr${lrB}` : ""}${skipA && perClassN === 50 ? "-b-only" : ""}.json`;
 writeFileSync(file, JSON.stringify(result, null, 2) + "\n");
 console.log(`wrote ${file}`);
 base.dispose();
