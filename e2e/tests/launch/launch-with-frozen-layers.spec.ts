@@ -1,9 +1,9 @@
 import { expect, snap, test } from "../../support/fixtures";
-import { smallestFineTunable, uniqueName } from "../../support/api";
+import { fineTunablePair, uniqueName } from "../../support/api";
 
 test("launch a run with two frozen layers, watch epochs arrive live, see it succeed with an evaluation", async ({ page }) => {
   test.setTimeout(420_000);
-  const { dataset, model } = await smallestFineTunable(3);
+  const { dataset, model } = await fineTunablePair(3);
   const name = uniqueName("e2e-launch");
   const epochs = 3;
 

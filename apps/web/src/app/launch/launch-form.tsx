@@ -94,8 +94,14 @@ export function LaunchForm() {
       });
       return;
     }
-    // A newcomer gets a built-in dataset that a base model can be fine-tuned on.
-    const byPreference = [...datasets].sort((a, b) => Number(b.source.startsWith("builtin")) - Number(a.source.startsWith("builtin")));
+    // A newcomer gets a built-in dataset that a base model can be fine-tuned on, preferring the real transfer
+    // examples (digits 0-4 CNN -> digits 5-9, SOTU-vs-Moby-Dick text model -> spam) over a base model's own task.
+    const TRANSFER_TARGETS = ["mnist-digits-5-9", "spam-assassin"];
+    const rank = (d: (typeof datasets)[number]) => {
+      const i = TRANSFER_TARGETS.indexOf(d.name);
+      return i >= 0 ? i : TRANSFER_TARGETS.length + Number(!d.source.startsWith("builtin"));
+    };
+    const byPreference = [...datasets].sort((a, b) => rank(a) - rank(b));
     const ds = byPreference.find((d) => models.some((m) => m.kind === "BASE" && m.task === d.task)) ?? byPreference[0];
     const base = ds ? models.find((m) => m.kind === "BASE" && m.task === ds.task) : undefined;
     setForm({ ...DEFAULTS, datasetId: ds?.id ?? "", baseModelId: base?.id ?? "", frozen: new Set() });
