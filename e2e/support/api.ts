@@ -49,7 +49,8 @@ export async function catalog(): Promise<{ datasets: SeedDataset[]; models: Seed
 export async function fineTunablePair(minLayers = 3): Promise<{ dataset: SeedDataset; model: SeedModel }> {
   const { datasets, models } = await catalog();
   const size = (n: number) => (n >= 1_000 ? n : 1e9 - n);
-  // Spam vs ham on the SOTU-vs-Moby-Dick text model is real transfer and trains in seconds; other pairs are fallbacks.
+  // Spam vs ham on the SOTU-vs-Moby-Dick text model is a task the base model was not trained on, and trains in
+  // seconds; other pairs are fallbacks.
   const rank = (name: string) => (name === "spam-assassin" ? 0 : 1);
   const pairs = datasets
     .flatMap((dataset) => models.filter((m) => m.task === dataset.task && m.layers.length >= minLayers).map((model) => ({ dataset, model })))

@@ -95,7 +95,7 @@ export function LaunchForm() {
       return;
     }
     // A newcomer gets a built-in dataset that a base model can be fine-tuned on, preferring the real transfer
-    // examples (digits 0-4 CNN -> digits 5-9, SOTU-vs-Moby-Dick text model -> spam) over a base model's own task.
+    // targets (digits 0-4 CNN -> digits 5-9, then the SOTU-vs-Moby-Dick text model -> spam) over a base model's own task.
     const TRANSFER_TARGETS = ["mnist-digits-5-9", "spam-assassin"];
     const rank = (d: (typeof datasets)[number]) => {
       const i = TRANSFER_TARGETS.indexOf(d.name);
