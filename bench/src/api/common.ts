@@ -31,7 +31,7 @@ export function arg(name: string, def: string): string {
   const env = process.env[`BENCH_${name.toUpperCase().replace(/-/g, "_")}`];
   return env ?? def;
 }
-export const flag = (name: string) => process.argv.includes(`--${name}`);
+export const flag = (name: string) => process.argv.includes(`--${name}`) || (name === "no-docs" && process.argv.includes("--no-doc"));
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;

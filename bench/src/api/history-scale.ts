@@ -37,7 +37,17 @@ const RUNS = 100_000;
 const LONG_RUNS = 100;
 const STEPS = 25_000; // x 4 keys = 100,000 points per long run
 const REPS = Number(arg("reps", "15"));
-const SETUP_VERSION = `v1 runs=${RUNS} long=${LONG_RUNS} steps=${STEPS}`;
+const SETUP_VERSION = `v2 runs=${RUNS} long=${LONG_RUNS} steps=${STEPS}`;
+
+/** 4 summaries per run with values spread per run (random() in the select list is evaluated per row). */
+const SUMMARIES_SQL = `
+  INSERT INTO metric_summaries (run_id, key, last, last_step, min, max, best, best_step, count, lower_is_better)
+  SELECT id, key, val, ${STEPS}, val * 0.9, val * 1.1, CASE WHEN lower THEN val * 0.9 ELSE least(val * 1.1, 1) END,
+         ${STEPS / 2}, CASE WHEN long THEN ${STEPS} ELSE 20 END, lower
+  FROM (SELECT r.id, k.key, k.lower, r.tags @> ARRAY['long'] AS long,
+               CASE WHEN k.lower THEN 0.05 + random() * 1.5 ELSE 0.4 + random() * 0.55 END AS val
+        FROM runs r CROSS JOIN (VALUES ('loss', true), ('acc', false), ('val_loss', true), ('val_acc', false)) AS k(key, lower)
+        WHERE r.tags @> ARRAY['history-bench']) s`;
 
 async function setup(db: pg.Client) {
   const t0 = nowMs();
@@ -63,16 +73,7 @@ async function setup(db: pg.Client) {
             1000, 5000
      FROM generate_series(1, ${RUNS}) g`,
   );
-  await step(
-    "400,000 metric summaries",
-    `INSERT INTO metric_summaries (run_id, key, last, last_step, min, max, best, best_step, count, lower_is_better)
-     SELECT r.id, k.key, v.val, ${STEPS}, v.val * 0.9, v.val * 1.1,
-            CASE WHEN k.lower THEN v.val * 0.9 ELSE v.val * 1.1 END, ${STEPS / 2}, CASE WHEN r.tags @> ARRAY['long'] THEN ${STEPS} ELSE 20 END, k.lower
-     FROM runs r
-     CROSS JOIN (VALUES ('loss', true), ('acc', false), ('val_loss', true), ('val_acc', false)) AS k(key, lower)
-     CROSS JOIN LATERAL (SELECT CASE WHEN k.lower THEN 0.05 + random() * 1.5 ELSE 0.4 + random() * 0.55 END AS val) v
-     WHERE r.tags @> ARRAY['history-bench']`,
-  );
+  await step("400,000 metric summaries", SUMMARIES_SQL);
   // Bulk load without per-row FK checks and index maintenance, then rebuild the primary key once.
   await step("drop metric_points primary key for the bulk load", `ALTER TABLE metric_points DROP CONSTRAINT metric_points_pkey`);
   await step(
@@ -194,6 +195,14 @@ async function main() {
   let setupSeconds: number | null = null;
   try {
     const done = await db.query("SELECT version FROM bench_meta").catch(() => ({ rows: [] as { version: string }[] }));
+    if (done.rows[0]?.version?.startsWith("v1 ")) {
+      console.log("upgrading the v1 setup: rebuilding metric summaries with per-run values");
+      await db.query("DELETE FROM metric_summaries");
+      await db.query(SUMMARIES_SQL);
+      await db.query("VACUUM ANALYZE metric_summaries");
+      await db.query("UPDATE bench_meta SET version = $1", [SETUP_VERSION]);
+      done.rows[0]!.version = SETUP_VERSION;
+    }
     if (done.rows[0]?.version !== SETUP_VERSION) {
       if (done.rows.length) throw new Error(`${DB_NAME} holds another setup (${done.rows[0]!.version}); rerun with --fresh`);
       console.log(`setting up ${DB_NAME} (bulk SQL)...`);

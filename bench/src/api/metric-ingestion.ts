@@ -20,6 +20,7 @@ import {
   machineInfo,
   nowMs,
   publish,
+  procCpuSeconds,
   REPORT_EPOCHS,
   round,
   startApiProcess,
@@ -45,6 +46,19 @@ interface PhaseResult {
   requests: number;
   latencyMs: ReturnType<typeof stats>;
   apiCpuSeconds?: number;
+  postgresCpuSeconds?: number;
+  clientCpuSeconds?: number;
+}
+
+/** CPU seconds used so far by every Postgres backend connected to the database (from /proc; same machine). */
+async function postgresCpu(admin: pg.Pool, dbName: string): Promise<Map<number, number>> {
+  const pids = (await admin.query("SELECT pid FROM pg_stat_activity WHERE datname = $1", [dbName])).rows.map((r) => Number(r.pid));
+  return new Map(pids.map((pid) => [pid, procCpuSeconds(pid)]));
+}
+function cpuDelta(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, v] of after) if (Number.isFinite(v)) sum += v - (before.get(pid) ?? v);
+  return sum;
 }
 
 /** Each client loops for `seconds`: one request in flight, the next `batch` epochs of its run. */
@@ -76,6 +90,8 @@ async function main() {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "tunelab-bench-"));
   const api = await startApiProcess({ databaseUrl: db.url, dataDir, name: "api-metric-ingestion" });
   const pool = new pg.Pool({ connectionString: db.url, max: WORKERS });
+  // Its own connection for the CPU accounting, so it never waits behind the raw clients holding the pool.
+  const stats_ = new pg.Pool({ connectionString: db.url, max: 1 });
   const rows: (string | number)[][] = [];
   const results: Record<string, unknown>[] = [];
   try {
@@ -121,12 +137,21 @@ async function main() {
         for (const which of order) {
           const next = Array.from({ length: WORKERS }, () => 1);
           const cpu0 = api.cpuSeconds();
+          const pg0 = await postgresCpu(stats_, db.name);
+          const client0 = process.cpuUsage();
           phase[which] = await drive(WORKERS, SECONDS, which === "raw" ? sendRaw : sendApi, batch, next);
+          const client = process.cpuUsage(client0);
           phase[which]!.apiCpuSeconds = round(api.cpuSeconds() - cpu0, 2);
+          phase[which]!.postgresCpuSeconds = round(cpuDelta(pg0, await postgresCpu(stats_, db.name)), 2);
+          phase[which]!.clientCpuSeconds = round((client.user + client.system) / 1e6, 2);
         }
         for (const c of rawClients) c.release();
         const ratio = phase.api!.pointsPerSec / phase.raw!.pointsPerSec;
         const r = phase.api!;
+        const w = phase.raw!;
+        // CPU per 1,000 points: the API path = API process + Postgres; the raw path = this client + Postgres.
+        const apiCpuPer1k = ((r.apiCpuSeconds! + r.postgresCpuSeconds!) * 1e6) / r.points;
+        const rawCpuPer1k = ((w.clientCpuSeconds! + w.postgresCpuSeconds!) * 1e6) / w.points;
         rows.push([
           `${batch} x ${KEYS.length} = ${batch * KEYS.length}`,
           phase.raw!.pointsPerSec,
@@ -136,7 +161,11 @@ async function main() {
           r.latencyMs.p50,
           r.latencyMs.p99,
           phase.raw!.latencyMs.p50,
-          round((r.apiCpuSeconds! / r.points) * 1e6 / 1000, 2),
+          round((r.apiCpuSeconds! * 1e6) / r.points, 1),
+          round((r.postgresCpuSeconds! * 1e6) / r.points, 1),
+          round(apiCpuPer1k, 1),
+          round(rawCpuPer1k, 1),
+          `${round((rawCpuPer1k / apiCpuPer1k) * 100, 0)}%`,
         ]);
         results.push({ epochsPerRequest: batch, pointsPerRequest: batch * KEYS.length, round: round_, raw: phase.raw, api: phase.api, ratio: round(ratio, 3) });
         console.log(`batch ${batch}: raw ${phase.raw!.pointsPerSec} pts/s, api ${r.pointsPerSec} pts/s (${round(ratio * 100, 0)}%)`);
@@ -145,13 +174,14 @@ async function main() {
     await api.saveProfile("api-metric-ingestion");
   } finally {
     await pool.end();
+    await stats_.end();
     await api.stop();
     await db.drop();
     await rm(dataDir, { recursive: true, force: true });
   }
 
   const md = table(
-    ["epochs x metrics per request (points)", "raw INSERT points/s", "API points/s", "API / raw", "target >= 50%", "API req p50 ms", "API req p99 ms", "raw stmt p50 ms", "API CPU ms / 1k points"],
+    ["epochs x metrics per request (points)", "raw INSERT points/s", "API points/s", "API / raw", "target >= 50%", "API req p50 ms", "API req p99 ms", "raw stmt p50 ms", "API process CPU ms / 1k pts", "Postgres CPU ms / 1k pts (API path)", "API path CPU ms / 1k pts (API + PG)", "raw path CPU ms / 1k pts (client + PG)", "raw CPU / API CPU"],
     rows,
   );
   console.log("\n" + md);
@@ -161,6 +191,7 @@ async function main() {
     "Raw: `INSERT INTO metric_points ... SELECT FROM unnest($keys, $steps, $values)` on one pooled connection per client.",
     "API: `reportEpochs` over HTTP to one API process (child process) on the same Postgres: worker check, run lock, duplicate-epoch check, point upsert, summary upsert, event append and NOTIFY in one transaction.",
     "A live worker sends 1 epoch per request (one request in flight; whatever arrives meanwhile goes in the next, up to 100).",
+    "CPU columns come from /proc (API process, this client process for raw, and every Postgres backend of the database): they depend much less on other load than points/s, and on a CPU-bound machine `raw CPU / API CPU` is what the throughput ratio tends to.",
   ].join("\n");
   await publish("metric-ingestion", "Metric ingestion: API reportEpochs vs raw INSERT (Postgres)", machine, { workers: WORKERS, seconds: SECONDS, keys: KEYS, results }, md + "\n" + notes);
 }

@@ -133,9 +133,10 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
 }
 
 /** Runs train-standalone.ts in a fresh process (same backend and config, no API) and returns its result. */
-export function standaloneRun(spec: Omit<SystemRunSpec, "subscribers">): Promise<any> {
+export function standaloneRun(spec: Omit<SystemRunSpec, "subscribers">, options: { gcEachEpoch?: boolean } = {}): Promise<any> {
   return new Promise((resolve, reject) => {
-    const child = fork(path.join(HERE, "train-standalone.ts"), [JSON.stringify(spec)], { execArgv: childExecArgv(), cwd: BENCH_DIR, stdio: ["ignore", "pipe", "inherit", "ipc"] });
+    const execArgv = [...childExecArgv(), ...(options.gcEachEpoch ? ["--expose-gc"] : [])];
+    const child = fork(path.join(HERE, "train-standalone.ts"), [JSON.stringify(spec)], { execArgv, cwd: BENCH_DIR, stdio: ["ignore", "pipe", "inherit", "ipc"] });
     let out = "";
     child.stdout!.on("data", (d) => (out += String(d)));
     child.once("exit", (code) => {

@@ -3,7 +3,10 @@
  * system (API on Postgres + the real worker + live graphql-ws subscribers), alternating, same dataset, config, seed and
  * backend (tfjs CPU).
  *
- *   pnpm --filter @tunelab/bench tracking-overhead [--epochs 300] [--subscribers 100] [--repeat 1]
+ *   pnpm --filter @tunelab/bench tracking-overhead [--epochs 300] [--batch 2] [--subscribers 100] [--repeat 2]
+ *
+ * iris with batch 2: 60 steps per epoch, ~15 epochs/s and ~20 s of training on a quiet 2-core machine (more reports per
+ * second than a real run, so the overhead measured is an upper bound).
  *
  * Wall time: standalone = dataset load + fineTune (train, evaluate, save to memory); system = claim (PREPARING) to
  * SUCCEEDED as seen by a subscriber (adds dataset/model fetch, reports, upload, completeRun). Training phase: train
@@ -15,10 +18,11 @@ import { standaloneRun, systemRun } from "./system-run";
 
 const EPOCHS = Number(arg("epochs", "300"));
 const SUBSCRIBERS = Number(arg("subscribers", "100"));
-const REPEAT = Number(arg("repeat", "1"));
+const REPEAT = Number(arg("repeat", "2"));
+const BATCH = Number(arg("batch", "2"));
 const spec = {
   dataset: "iris",
-  config: { learningRate: 0.01, epochs: EPOCHS, batchSize: 8, optimizer: "ADAM", validationSplit: 0.2, seed: 1 },
+  config: { learningRate: 0.01, epochs: EPOCHS, batchSize: BATCH, optimizer: "ADAM", validationSplit: 0.2, seed: 1 },
 };
 
 async function main() {
@@ -53,7 +57,7 @@ async function main() {
       ],
     ) +
     `\n\nSystem run breakdown (median): claim to RUNNING ${round(med(system.map((s) => s.claimToRunning)), 0)} ms, RUNNING to first epoch ${round(med(system.map((s) => s.runningToFirstEpoch)), 0)} ms.` +
-    `\n\nRun: iris from scratch, ${EPOCHS} epochs, batch 8, Adam, tfjs CPU backend; system = one API process on a fresh Postgres database, the real worker (apps/worker, training in its worker thread) and ${SUBSCRIBERS} live runEvents subscribers in a separate process. Standalone and system runs alternate.`;
+    `\n\nRun: iris from scratch, ${EPOCHS} epochs, batch ${BATCH}, Adam, tfjs CPU backend; system = one API process on a fresh Postgres database, the real worker (apps/worker, training in its worker thread) and ${SUBSCRIBERS} live runEvents subscribers in a separate process. Standalone and system runs alternate.`;
   console.log("\n" + md);
   await publish("tracking-overhead", "Tracking overhead: standalone fineTune vs API + worker + live subscribers", machine, { epochs: EPOCHS, subscribers: SUBSCRIBERS, standalone, system, raw }, md);
 }

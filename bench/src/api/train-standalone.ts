@@ -34,6 +34,8 @@ const result = await fineTune({
   onEvent: (e) => {
     if (e.type === "step" && e.step === "train" && e.status === "started") trainStart = now();
     if (e.type !== "epoch") return;
+    // With --expose-gc (worker-memory's "after GC" series): collect first, so only retained memory is counted.
+    (globalThis as { gc?: () => void }).gc?.();
     const m = process.memoryUsage();
     epochs.push({ epoch: e.epoch, t: now(), rssMiB: m.rss / 2 ** 20, heapMiB: m.heapUsed / 2 ** 20, tensors: tf.memory().numTensors, metrics: e.metrics });
   },
