@@ -137,3 +137,35 @@ export function arg(name: string): string | undefined {
 export function flag(name: string): boolean {
   return process.argv.includes(`--${name}`);
 }
+
+/**
+ * Per-kernel time of one training step of the reference CNN (tf.profile), summed by kernel name, largest first.
+ * On WEBGPU the times need timestamp queries; where the adapter has none the kernels come back without times.
+ */
+export async function profileStep(batch: number): Promise<{ kernel: string; ms: number }[]> {
+  const model = referenceCnn();
+  const x = tf.randomUniform([batch, 28, 28, 1]);
+  const y = tf.oneHot(tf.randomUniform([batch], 0, 10, "int32") as tf.Tensor1D, 10);
+  await model.trainOnBatch(x, y);
+  const info = await tf.profile(async () => {
+    await model.trainOnBatch(x, y);
+  });
+  const byName = new Map<string, number>();
+  for (const k of info.kernels) {
+    const t = (await Promise.resolve(k.kernelTimeMs)) as unknown;
+    const ms = typeof t === "number" ? t : typeof (t as { error?: string })?.error === "string" ? NaN : 0;
+    byName.set(k.name, (byName.get(k.name) ?? 0) + ms);
+  }
+  tf.dispose([x, y]);
+  model.dispose();
+  return [...byName].map(([kernel, ms]) => ({ kernel, ms })).sort((a, b) => (b.ms || 0) - (a.ms || 0));
+}
+
+export function describeProfile(profile: { kernel: string; ms: number }[], top = 6): string {
+  const total = profile.reduce((a, k) => a + (k.ms || 0), 0);
+  if (!(total > 0)) return "no kernel times (this backend/adapter reports none)";
+  return profile
+    .slice(0, top)
+    .map((k) => `${k.kernel} ${k.ms.toFixed(1)} ms (${((100 * k.ms) / total).toFixed(0)}%)`)
+    .join(", ");
+}

@@ -3,7 +3,7 @@
  * with the matmul filter gradient, and in the same run the same model in PyTorch when `python3 -c "import torch"`
  * works. Prints the card's name, samples/s of each, and the ratios.
  *
- *   pnpm --filter @tunelab/bench gpu [--steps 20] [--chunks 2048] [--no-torch] [--no-doc]
+ *   pnpm --filter @tunelab/bench gpu [--steps 20] [--chunks 2048] [--profile] [--no-torch] [--no-doc] [--out DIR]
  *
  * Without a usable GPU it says that WEBGPU is unavailable and why, and exits 0. `pnpm --filter @tunelab/bench
  * bundle-gpu` packs this script into .gl/ to run where there is no node_modules (bench/README.md).
@@ -15,7 +15,20 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { appendBenchmarksDoc, arg, flag, fmt, inRepo, machine, samplesPerSec, table, trainReferenceCnn, writeResult } from "./common";
+import {
+  appendBenchmarksDoc,
+  arg,
+  describeProfile,
+  flag,
+  fmt,
+  inRepo,
+  machine,
+  profileStep,
+  samplesPerSec,
+  table,
+  trainReferenceCnn,
+  writeResult,
+} from "./common";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const steps = Number(arg("steps") ?? 20);
@@ -27,6 +40,7 @@ interface Row {
   stepMs?: number[];
   loss?: [number, number];
   kernels?: string[];
+  profile?: { kernel: string; ms: number }[];
 }
 
 function torchScript(): string | null {
@@ -66,7 +80,16 @@ async function runWebgpu(label: string, fastKernels: SelectOptions["fastKernels"
   const sps = samplesPerSec(256, run.stepMs);
   const sorted = [...run.stepMs].sort((a, b) => a - b);
   console.log(`${fmt(sps)} samples/s (median step ${sorted[sorted.length >> 1]!.toFixed(1)} ms, loss ${run.loss[0].toFixed(4)} -> ${run.loss[1].toFixed(4)})`);
-  return { label, samplesPerSec: sps, stepMs: run.stepMs, loss: run.loss, kernels: sel.kernels };
+  let profile: Row["profile"];
+  if (flag("profile")) {
+    try {
+      profile = await profileStep(256);
+      console.log(`  profile of one step: ${describeProfile(profile)}`);
+    } catch (e) {
+      console.log(`  profile failed: ${(e as Error).message}`);
+    }
+  }
+  return { label, samplesPerSec: sps, stepMs: run.stepMs, loss: run.loss, kernels: sel.kernels, profile };
 }
 
 /** Same initial weights and data, 3 steps each way: the fast path must give the stock path's losses. */

@@ -8,16 +8,16 @@
  * so it is timed on --stock-batch examples (default 8): on the CPU every layer's cost is linear in the batch,
  * so samples/s carries over; pass --stock-batch 256 to time it at full size.
  */
-import * as tf from "@tensorflow/tfjs-core";
 import { detectBackends, selectBackend } from "@tunelab/trainer/backends";
 import type { Backend, SelectOptions } from "@tunelab/trainer/backends";
-import { referenceCnn } from "@tunelab/trainer/kernels";
 import {
   appendBenchmarksDoc,
   arg,
+  describeProfile,
   flag,
   fmt,
   machine,
+  profileStep,
   samplesPerSec,
   table,
   trainReferenceCnn,
@@ -48,24 +48,6 @@ const CONFIGS: Config[] = [
   { label: "WEBGPU, stock kernels", backend: "WEBGPU", fastKernels: false, batch: 256, steps: Math.max(steps, 10) },
   { label: "WEBGPU + matmul filter gradient (issue 8)", backend: "WEBGPU", fastKernels: {}, batch: 256, steps: Math.max(steps, 10) },
 ];
-
-async function profileStep(batch: number): Promise<{ kernel: string; ms: number }[]> {
-  const model = referenceCnn();
-  const x = tf.randomUniform([batch, 28, 28, 1]);
-  const y = tf.oneHot(tf.randomUniform([batch], 0, 10, "int32") as tf.Tensor1D, 10);
-  await model.trainOnBatch(x, y);
-  const info = await tf.profile(async () => {
-    await model.trainOnBatch(x, y);
-  });
-  const byName = new Map<string, number>();
-  for (const k of info.kernels) {
-    const ms = typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
-    byName.set(k.name, (byName.get(k.name) ?? 0) + ms);
-  }
-  tf.dispose([x, y]);
-  model.dispose();
-  return [...byName].map(([kernel, ms]) => ({ kernel, ms })).sort((a, b) => b.ms - a.ms);
-}
 
 async function main(): Promise<void> {
   const m = machine();
@@ -103,12 +85,7 @@ async function main(): Promise<void> {
     });
     if (flag("profile") && !c.baseline) {
       profiles[c.label] = await profileStep(c.batch);
-      const total = profiles[c.label]!.reduce((a, k) => a + k.ms, 0);
-      console.log(
-        `  profile of one step: ${profiles[c.label]!.slice(0, 6)
-          .map((k) => `${k.kernel} ${k.ms.toFixed(0)} ms (${((100 * k.ms) / total).toFixed(0)}%)`)
-          .join(", ")}`,
-      );
+      console.log(`  profile of one step: ${describeProfile(profiles[c.label]!)}`);
     }
   }
 

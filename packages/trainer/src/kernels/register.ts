@@ -124,6 +124,9 @@ export function registerFastKernels(backendName: string, options: FastKernelOpti
   if (strategy === "stock") {
     restoreKernel(backendName, FILTER);
   } else {
+    if (layout === "host" && strategy === "matmul" && !HOST_BACKENDS.has(backendName)) {
+      throw new Error(`the host im2col layout reads host memory: not for backend ${backendName} (use layout "nhwc")`);
+    }
     if (strategy === "direct" && !HOST_BACKENDS.has(backendName)) {
       throw new Error(`the direct Conv2DBackpropFilter reads host memory: not for backend ${backendName}`);
     }
