@@ -50,6 +50,8 @@ export interface Measurement {
   /** wall time of each timed step (warm-up excluded), ms */
   stepMs: number[];
   samplesPerSec: number;
+  /** from the fastest timed step: less disturbed by other jobs on a shared machine */
+  bestSamplesPerSec: number;
   /** loss of the first and last timed step: a sanity check that training ran */
   loss: [number, number];
   note?: string;

@@ -80,6 +80,7 @@ async function main(): Promise<void> {
       steps: c.steps,
       stepMs: run.stepMs,
       samplesPerSec: sps,
+      bestSamplesPerSec: c.batch / (Math.min(...run.stepMs) / 1000),
       loss: run.loss,
       note: c.baseline && c.batch !== 256 ? `timed at batch ${c.batch} (cost linear in batch on CPU)` : undefined,
     });
@@ -90,11 +91,18 @@ async function main(): Promise<void> {
   }
 
   const base = results.find((r) => r.label === CONFIGS[0]!.label);
-  const rows = [["configuration", "device", "batch", "samples/s", base ? "x stock CPU" : ""]];
+  const rows = [["configuration", "device", "batch", "samples/s (mean)", "samples/s (best step)", base ? "x stock CPU (mean)" : ""]];
   for (const r of results) {
-    rows.push([r.label, r.device, String(r.batch), fmt(r.samplesPerSec), base ? `${fmt(r.samplesPerSec / base.samplesPerSec)}x` : ""]);
+    rows.push([
+      r.label,
+      r.device,
+      String(r.batch),
+      fmt(r.samplesPerSec),
+      fmt(r.bestSamplesPerSec),
+      base ? `${fmt(r.samplesPerSec / base.samplesPerSec)}x` : "",
+    ]);
   }
-  for (const s of skipped) rows.push([s.label, "unavailable (below)", "", "", ""]);
+  for (const s of skipped) rows.push([s.label, "unavailable (below)", "", "", "", ""]);
   const reasons = [...new Set(skipped.map((s) => s.label.split(/[ ,]/)[0]!))].map(
     (b) => `${b} unavailable: ${skipped.find((s) => s.label.startsWith(b))!.reason}`,
   );
@@ -108,7 +116,7 @@ async function main(): Promise<void> {
       `## trainer-throughput, ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC\n\n` +
         `Reference CNN (conv32-conv64-maxpool-dense128-dense10), 28x28x1 random data, batch 256, ` +
         `${steps} timed steps after 1 warm-up; ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, node ${m.node}, ` +
-        `commit ${m.commit ?? "?"}, load average at start ${m.loadAverage.join(" ")}.\n` +
+        `commit ${m.commit ?? "?"}, load average at start ${m.loadAverage.join(" ")}, at end ${machine().loadAverage.join(" ")}.\n` +
         `Command: \`pnpm --filter @tunelab/bench trainer-throughput ${process.argv.slice(2).join(" ")}\`\n\n${out}\n` +
         results
           .filter((r) => r.note)
