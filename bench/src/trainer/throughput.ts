@@ -41,7 +41,7 @@ const only = arg("only");
 const CONFIGS: Config[] = [
   { label: "CPU, stock kernels", backend: "CPU", fastKernels: false, batch: stockBatch, steps: 1, baseline: true },
   { label: "CPU + matmul filter gradient (issue 8)", backend: "CPU", fastKernels: { conv2DBackpropFilter: "matmul" }, batch: 256, steps },
-  { label: "CPU + direct filter gradient", backend: "CPU", fastKernels: { conv2DBackpropFilter: "direct" }, batch: 256, steps },
+  { label: "CPU + direct filter gradient (default)", backend: "CPU", fastKernels: { conv2DBackpropFilter: "direct" }, batch: 256, steps },
   { label: "WASM + added kernels (matmul filter gradient, default)", backend: "WASM", fastKernels: {}, batch: 256, steps },
   { label: "WASM + filter-gradient kernels only (no input-gradient/matmul kernels)", backend: "WASM", fastKernels: { wasmExtras: false }, batch: 256, steps },
   { label: "WASM + added kernels (direct filter gradient)", backend: "WASM", fastKernels: { conv2DBackpropFilter: "direct" }, batch: 256, steps },

@@ -218,13 +218,24 @@ describe("Conv2DBackpropFilter through matmul (issue 8), on the cpu backend", ()
     });
   }
 
+  it("direct loops on cpu (the cpu default): relative error < 1e-5 against the stock kernel", async () => {
+    const errors: string[] = [];
+    for (const [i, c] of CASES.entries()) {
+      const { x, dy, expected } = await reference(c, 500 + i);
+      registerFastKernels("cpu", { conv2DBackpropFilter: "direct" });
+      const err = relErr(filterGrad(c, x, dy), expected);
+      if (!(err < 1e-5)) errors.push(`${name(c)}: ${err}`);
+    }
+    expect(errors).toEqual([]);
+  });
+
   it("is idempotent, frees every intermediate, and falls back to the stock kernel (logged once) outside its cover", async () => {
     await tf.setBackend("cpu");
     const log = vi.fn();
     const stock = stockKernel("Conv2DBackpropFilter", "cpu");
-    registerFastKernels("cpu", { log });
+    registerFastKernels("cpu", { conv2DBackpropFilter: "matmul", log });
     const first = fastKernelsOf("cpu");
-    registerFastKernels("cpu", { log });
+    registerFastKernels("cpu", { conv2DBackpropFilter: "matmul", log });
     expect(fastKernelsOf("cpu")).toEqual(first);
     expect(stockKernel("Conv2DBackpropFilter", "cpu")).toBe(stock);
 

@@ -58,7 +58,10 @@ export interface FastKernelRegistration {
  */
 export const DEFAULT_STRATEGY: Record<string, FilterGradStrategy> = {
   webgpu: "matmul",
-  cpu: "matmul",
+  // On cpu both beat the stock kernel ~25x; the direct loops were 8-20% faster than the cpu backend's BatchMatMul
+  // in quiet runs (9.4 vs 8.7 and 9.9 vs 8.2 samples/s on the reference CNN).
+  cpu: "direct",
+  // wasm: im2col + XNNPACK matmul, 3x the direct loops (162 vs 54 samples/s).
   wasm: "matmul",
 };
 
