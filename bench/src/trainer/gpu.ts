@@ -3,7 +3,10 @@
  * with the matmul filter gradient, and in the same run the same model in PyTorch when `python3 -c "import torch"`
  * works. Prints the card's name, samples/s of each, and the ratios.
  *
- *   pnpm --filter @tunelab/bench gpu [--steps 20] [--chunks 2048] [--profile] [--no-torch] [--no-doc] [--out DIR]
+ *   pnpm --filter @tunelab/bench gpu [--steps 20] [--chunks 2048] [--profile] [--no-torch] [--no-transfer] [--no-doc] [--out DIR]
+ *
+ * In a checkout it then runs the trainer's transfer experiment (digits 0-4 CNN -> 5-9, and 50 per class fine-tuned vs
+ * from scratch) on WEBGPU, whose accuracies compare with the WASM results in packages/trainer/README.md.
  *
  * Without a usable GPU it says that WEBGPU is unavailable and why, and exits 0. `pnpm --filter @tunelab/bench
  * bundle-gpu` packs this script into .gl/ to run where there is no node_modules (bench/README.md).
@@ -161,6 +164,14 @@ async function main(): Promise<void> {
         `Card: ${webgpu.device}; nvidia-smi: ${nvidiaSmiName() ?? "n/a"}; reference CNN, batch 256, ${steps} timed steps; ` +
         `loss parity stock vs fast over 3 steps: max relative difference ${parity.maxRelDiff.toExponential(2)}.\n\n${out}\n`,
     );
+  }
+  if (inRepo() && !flag("no-transfer")) {
+    console.log("\ntransfer experiment on WEBGPU (packages/trainer/scripts/experiment-transfer.ts):");
+    const res = spawnSync("pnpm", ["--filter", "@tunelab/trainer", "experiment:transfer"], {
+      stdio: "inherit",
+      env: { ...process.env, TRAINER_BACKEND: "WEBGPU" },
+    });
+    if (res.status !== 0) console.log(`transfer experiment failed (exit ${res.status}); the throughput numbers above stand.`);
   }
 }
 
