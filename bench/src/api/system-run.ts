@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
-import { BENCH_DIR, childExecArgv, freshDatabase, Gql, LAUNCH, nowMs, procMemory, REPO_ROOT, startApiProcess, WORKER_TOKEN } from "./common";
+import { BENCH_DIR, childExecArgv, freshDatabase, Gql, LAUNCH, nowMs, procCpuSeconds, procMemory, REPO_ROOT, startApiProcess, WORKER_TOKEN } from "./common";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -32,6 +32,9 @@ export interface SystemRunResult {
   epochs: { epoch: number; t: number; workerRssMiB: number }[];
   workerPeakRssMiB: number;
   apiPeakRssMiB: number;
+  /** CPU seconds (user + system) from /proc over the whole run: the API process and the worker process. */
+  apiCpuSeconds: number;
+  workerCpuSeconds: number;
   frozenLayers: string[];
   error?: string;
 }
@@ -72,8 +75,9 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
       i: { datasetId, baseModelId, freeze: spec.freeze ?? null, config: spec.config, backends: ["CPU"], name: "bench-system-run" },
     });
     const runId: string = launched.launchRun.id;
+    const apiCpu0 = api.cpuSeconds();
 
-    const result: SystemRunResult = { status: "", queuedAt: NaN, preparingAt: NaN, runningAt: NaN, finishedAt: NaN, epochs: [], workerPeakRssMiB: NaN, apiPeakRssMiB: NaN, frozenLayers: launched.launchRun.frozenLayers };
+    const result: SystemRunResult = { status: "", queuedAt: NaN, preparingAt: NaN, runningAt: NaN, finishedAt: NaN, epochs: [], workerPeakRssMiB: NaN, apiPeakRssMiB: NaN, apiCpuSeconds: NaN, workerCpuSeconds: NaN, frozenLayers: launched.launchRun.frozenLayers };
     let workerPid = 0;
     const finished = new Promise<void>((resolve) => {
       ws = observe(api.url, runId, (e, t) => {
@@ -108,6 +112,8 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
     const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("run did not finish within 10 minutes")), 600_000).unref());
     await Promise.race([finished, workerExit, timeout]);
     result.workerPeakRssMiB = procMemory(workerPid).peakMiB;
+    result.workerCpuSeconds = procCpuSeconds(workerPid);
+    result.apiCpuSeconds = api.cpuSeconds() - apiCpu0;
     result.apiPeakRssMiB = api.memory().peakMiB;
     return result;
   } finally {
