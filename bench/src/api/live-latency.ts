@@ -5,6 +5,7 @@
  * LISTEN/NOTIFY). Subscribers run in their own process, away from the API's CPU. Records the API's peak RSS.
  *
  *   pnpm --filter @tunelab/bench live-latency [--epochs 30] [--interval-ms 200] [--subscribers 1,100,1000] [--procs 1,2]
+ *                                             [--drivers postgres,pglite]
  *
  * Targets: p99 < 50 ms at 1,000 subscribers; API peak RSS < 400 MB.
  */
@@ -38,6 +39,8 @@ const EPOCHS = Number(arg("epochs", "30"));
 const INTERVAL_MS = Number(arg("interval-ms", "200"));
 const COUNTS = arg("subscribers", "1,100,1000").split(",").map(Number);
 const PROCS = arg("procs", "1,2").split(",").map(Number);
+/** postgres: 1 and 2 API processes on one server; pglite: the embedded default (one process, PGlite in DATA_DIR). */
+const DRIVERS = arg("drivers", "postgres,pglite").split(",");
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 function request<T>(child: ChildProcess, msg: Record<string, unknown>, reply: string, timeoutMs = 120_000): Promise<T> {
@@ -61,16 +64,17 @@ async function main() {
   const memRows: (string | number)[][] = [];
   const results: Record<string, unknown>[] = [];
 
-  for (const procs of PROCS) {
-    const db = await freshDatabase("tunelab_bench_live");
+  const setups = DRIVERS.flatMap((driver) => (driver === "pglite" ? [{ driver, procs: 1 }] : PROCS.map((procs) => ({ driver, procs }))));
+  for (const { driver, procs } of setups) {
+    const db = driver === "pglite" ? null : await freshDatabase("tunelab_bench_live");
     const dataDir = await mkdtemp(path.join(os.tmpdir(), "tunelab-bench-"));
     const apis: ApiProcess[] = [];
     const subs = fork(path.join(HERE, "live-subscribers.ts"), [], { execArgv: childExecArgv(), cwd: BENCH_DIR, stdio: ["ignore", "inherit", "inherit", "ipc"] });
     try {
-      for (let i = 0; i < procs; i++) apis.push(await startApiProcess({ databaseUrl: db.url, dataDir, name: `api-live-${procs}p-${i}` }));
+      for (let i = 0; i < procs; i++) apis.push(await startApiProcess({ databaseUrl: db?.url, dataDir, name: `api-live-${driver}-${procs}p-${i}` }));
       const gql = new Gql(apis[0]!.url);
       const datasetId = await datasetIdByName(gql, "iris");
-      console.log(`${procs} API process(es): ${apis.map((a) => `${a.url} pid ${a.pid}`).join(", ")}`);
+      console.log(`${driver}: ${procs} API process(es): ${apis.map((a) => `${a.url} pid ${a.pid}`).join(", ")}`);
 
       for (const n of COUNTS) {
         const { workerId, runId } = await workerWithRunningRun(gql, datasetId, `live-${procs}p-${n}`);
@@ -103,6 +107,7 @@ async function main() {
         const mem = apis.map((a) => a.memory());
         const rssDuring = rssSamples.map((v) => Math.max(...v));
         rows.push([
+          driver,
           procs,
           n,
           `${values.length}/${expected}`,
@@ -112,27 +117,27 @@ async function main() {
           round(stats(reportMs).p50, 1),
           n === 1000 ? (s.p99 < 50 ? "met" : "MISSED") : "",
         ]);
-        memRows.push([procs, n, rssDuring.map((v) => round(v, 0)).join(" / "), mem.map((m) => round(m.peakMiB, 0)).join(" / "), n === 1000 ? (Math.max(...mem.map((m) => m.peakMiB)) * 1.048576 < 400 ? "met" : "MISSED") : ""]);
-        results.push({ apiProcesses: procs, subscribers: n, epochs: EPOCHS, intervalMs: INTERVAL_MS, received: values.length, expected, errors, connectMs: round(connectMs, 0), latencyMs: s, reportRequestMs: stats(reportMs), apiRssMiBDuring: rssDuring, apiPeakRssMiB: mem.map((m) => m.peakMiB) });
-        console.log(`${procs}p ${n} subscribers: p50 ${round(s.p50)} ms, p99 ${round(s.p99)} ms, max ${round(s.max)} ms (${values.length}/${expected}, ${errors} errors); API RSS ${rssDuring.join("/")} MiB, peak ${mem.map((m) => m.peakMiB).join("/")} MiB`);
+        memRows.push([driver, procs, n, rssDuring.map((v) => round(v, 0)).join(" / "), mem.map((m) => round(m.peakMiB, 0)).join(" / "), n === 1000 ? (Math.max(...mem.map((m) => m.peakMiB)) * 1.048576 < 400 ? "met" : "MISSED") : ""]);
+        results.push({ driver, apiProcesses: procs, subscribers: n, epochs: EPOCHS, intervalMs: INTERVAL_MS, received: values.length, expected, errors, connectMs: round(connectMs, 0), latencyMs: s, reportRequestMs: stats(reportMs), apiRssMiBDuring: rssDuring, apiPeakRssMiB: mem.map((m) => m.peakMiB) });
+        console.log(`${driver} ${procs}p ${n} subscribers: p50 ${round(s.p50)} ms, p99 ${round(s.p99)} ms, max ${round(s.max)} ms (${values.length}/${expected}, ${errors} errors); API RSS ${rssDuring.join("/")} MiB, peak ${mem.map((m) => m.peakMiB).join("/")} MiB`);
         await sleep(1000);
       }
       for (const [i, a] of apis.entries()) await a.saveProfile(`api-live-${procs}p-${i}`);
     } finally {
       subs.kill();
       await Promise.all(apis.map((a) => a.stop()));
-      await db.drop();
+      await db?.drop();
       await rm(dataDir, { recursive: true, force: true });
     }
   }
 
   const md =
-    table(["API processes", "subscribers", "events received", "p50 ms", "p99 ms", "max ms", "report request p50 ms", "target p99 < 50 ms @1000"], rows) +
+    table(["database", "API processes", "subscribers", "events received", "p50 ms", "p99 ms", "max ms", "report request p50 ms", "target p99 < 50 ms @1000"], rows) +
     "\n\nAPI memory (MiB; one value per API process):\n\n" +
-    table(["API processes", "subscribers", "RSS max while streaming", "peak RSS (VmHWM) so far", "target < 400 MB @1000"], memRows) +
-    `\n\n${EPOCHS} epochs per row, one reportEpochs (1 epoch) every ${INTERVAL_MS} ms from a simulated worker; latency = arrival at the subscriber minus the moment just before the report request left, so it includes the report's transaction and NOTIFY round trip. One WebSocket per subscriber (graphql-transport-ws spoken directly on \`ws\`), all in one subscriber process; with two API processes subscribers alternate between them and reports go to the first.`;
+    table(["database", "API processes", "subscribers", "RSS max while streaming", "peak RSS (VmHWM) so far", "target < 400 MB @1000"], memRows) +
+    `\n\n${EPOCHS} epochs per row, one reportEpochs (1 epoch) every ${INTERVAL_MS} ms from a simulated worker; latency = arrival at the subscriber minus the moment just before the report request left, so it includes the report's transaction and NOTIFY round trip. One WebSocket per subscriber (graphql-transport-ws spoken directly on \`ws\`), all in one subscriber process; with two API processes subscribers alternate between them and reports go to the first. pglite: the embedded default, one API process with PGlite in its data directory (LISTEN/NOTIFY in-process).`;
   console.log("\n" + md);
-  await publish("live-latency", "Live latency: epoch report to graphql-ws subscribers (Postgres)", machine, { results }, md);
+  await publish("live-latency", "Live latency: epoch report to graphql-ws subscribers (Postgres and embedded PGlite)", machine, { results }, md);
 }
 
 await main();
