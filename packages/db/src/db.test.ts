@@ -5,7 +5,7 @@ import { and, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createDb } from "./create-db";
 import { DatabaseConnectionError } from "./errors";
-import { datasets, evaluations, metricPoints, metricSummaries, models, projects, runEvents, runs } from "./schema";
+import { datasets, evaluations, metricPoints, metricRollups, metricSummaries, models, projects, runEvents, runs } from "./schema";
 import { createTestDb, testDrivers, type TestDb } from "./testing";
 import { seedRunGraph, sqlState } from "./test-fixtures";
 import { appendRunEvents } from "./writes/events";
@@ -34,6 +34,7 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
         "datasets",
         "evaluations",
         "metric_points",
+        "metric_rollups",
         "metric_summaries",
         "models",
         "projects",
@@ -78,6 +79,46 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
       .from(metricSummaries)
       .where(and(eq(metricSummaries.runId, run.id), eq(metricSummaries.key, "val_acc")));
     expect(acc).toMatchObject({ last: 0.7, best: 0.8, bestStep: 2, count: 3, lowerIsBetter: false });
+  });
+
+  it("keeps step rollups (last/min/max/count per bucket of each width) in step with the points", async () => {
+    const { run } = await seedRunGraph(h.db);
+    const values = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, i) => ({ runId: run.id, key: "loss", step: from + i, value: from + i === 37 ? 99 : 1 / (from + i + 1) }));
+    // Out of order, in several batches, one batch re-sent.
+    await recordMetricPoints(h.db, values(50, 100));
+    await recordMetricPoints(h.db, values(0, 49));
+    expect((await recordMetricPoints(h.db, values(30, 40))).inserted).toBe(0);
+    const rows = await h.db.select().from(metricRollups).where(eq(metricRollups.runId, run.id));
+    const points = await h.db.select().from(metricPoints).where(eq(metricPoints.runId, run.id));
+    for (const width of [16, 64, 256, 1024, 4096]) {
+      const level = rows.filter((r) => r.width === width).sort((a, b) => a.bucket - b.bucket);
+      expect(level).toHaveLength(Math.floor(100 / width) + 1);
+      for (const r of level) {
+        const inBucket = points.filter((p) => Math.floor(p.step / width) === r.bucket);
+        const last = inBucket.reduce((a, b) => (b.step > a.step ? b : a));
+        const vals = inBucket.map((p) => p.value);
+        expect(r).toMatchObject({ lastStep: last.step, last: last.value, min: Math.min(...vals), max: Math.max(...vals), count: inBucket.length });
+      }
+    }
+    expect(rows.find((r) => r.width === 16 && r.bucket === 2)).toMatchObject({ max: 99, lastStep: 47 });
+  });
+
+  it("leaves existing points untouched with onConflict: ignore and reports only the new ones", async () => {
+    const { run } = await seedRunGraph(h.db);
+    await recordMetricPoints(h.db, [{ runId: run.id, key: "loss", step: 1, value: 0.5 }]);
+    const res = await recordMetricPoints(
+      h.db,
+      [
+        { runId: run.id, key: "loss", step: 1, value: 7 },
+        { runId: run.id, key: "loss", step: 2, value: 0.25 },
+      ],
+      { onConflict: "ignore" },
+    );
+    expect(res).toEqual({ inserted: 1, insertedPoints: [{ runId: run.id, key: "loss", step: 2 }] });
+    const [loss] = await h.db.select().from(metricSummaries).where(eq(metricSummaries.runId, run.id));
+    expect(loss).toMatchObject({ last: 0.25, lastStep: 2, min: 0.25, max: 0.5, best: 0.25, bestStep: 2, count: 2 });
+    expect((await h.db.select().from(metricPoints).where(eq(metricPoints.step, 1)))[0]!.value).toBe(0.5);
   });
 
   it("writes metric points inside the caller's transaction, so a rollback leaves nothing behind", async () => {

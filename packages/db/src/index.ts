@@ -5,5 +5,10 @@ export { migrationsFolder } from "./migrations";
 export { openPglite, type PgliteOptions } from "./pglite";
 export { openPostgres, type PostgresOptions } from "./postgres";
 export * from "./schema";
-export { recordMetricPoints, type MetricPointInput } from "./writes/metrics";
+export {
+  recordMetricPoints,
+  type MetricPointInput,
+  type RecordMetricPointsOptions,
+  type RecordMetricPointsResult,
+} from "./writes/metrics";
 export { appendRunEvents, type RunEventInput } from "./writes/events";

@@ -50,6 +50,35 @@ export const metricSummaries = pgTable(
   ],
 );
 
+/**
+ * Step widths of the metric rollup levels. Every point is counted in one bucket per width (bucket = floor(step / width)),
+ * so a downsampled read picks the finest level whose bucket count fits and merges adjacent buckets if needed.
+ */
+export const METRIC_ROLLUP_WIDTHS = [16, 64, 256, 1024, 4096] as const;
+
+/**
+ * Per (run, key, width, bucket): the bucket's last point (highest step), min, max and count, kept in the same
+ * transaction as the points (see recordMetricPoints), so downsampled reads of long runs never scan every point.
+ * min/max only ever widen: a spike never disappears, even if a point is later re-sent with another value.
+ */
+export const metricRollups = pgTable(
+  "metric_rollups",
+  {
+    runId: uuid("run_id")
+      .notNull()
+      .references(() => runs.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    width: integer("width").notNull(),
+    bucket: integer("bucket").notNull(),
+    lastStep: integer("last_step").notNull(),
+    last: doublePrecision("last").notNull(),
+    min: doublePrecision("min").notNull(),
+    max: doublePrecision("max").notNull(),
+    count: integer("count").notNull(),
+  },
+  (t) => [primaryKey({ name: "metric_rollups_pkey", columns: [t.runId, t.key, t.width, t.bucket] })],
+);
+
 /** Whether a smaller value of this metric is better (loss, error, mse...). */
 export function isLowerBetter(key: string): boolean {
   return /(^|_)(loss|error|err|mse|mae|rmse|perplexity)$/i.test(key);
@@ -58,3 +87,4 @@ export function isLowerBetter(key: string): boolean {
 export type MetricPointRow = InferSelectModel<typeof metricPoints>;
 export type NewMetricPointRow = InferInsertModel<typeof metricPoints>;
 export type MetricSummaryRow = InferSelectModel<typeof metricSummaries>;
+export type MetricRollupRow = InferSelectModel<typeof metricRollups>;

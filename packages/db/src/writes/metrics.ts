@@ -1,7 +1,6 @@
 import { sql } from "drizzle-orm";
-import { PgTransaction } from "drizzle-orm/pg-core";
 import type { Db, Tx } from "../client";
-import { isLowerBetter, metricPoints, metricSummaries } from "../schema/metrics";
+import { isLowerBetter, METRIC_ROLLUP_WIDTHS } from "../schema/metrics";
 
 export interface MetricPointInput {
   runId: string;
@@ -10,72 +9,107 @@ export interface MetricPointInput {
   value: number;
 }
 
+export interface RecordMetricPointsOptions {
+  /**
+   * What a point that already exists (same run/key/step) does: "update" (default) overwrites its value; "ignore"
+   * leaves it as it is (and it does not touch the summary or rollups), e.g. for a retried report that must stay a no-op.
+   */
+  onConflict?: "update" | "ignore";
+}
+
+export interface RecordMetricPointsResult {
+  /** How many points were new (not already stored). */
+  inserted: number;
+  /** The new points, as (runId, key, step); re-sent points are not in it. */
+  insertedPoints: { runId: string; key: string; step: number }[];
+}
+
 /**
- * Writes metric points and keeps each (run, key) summary current in the same transaction. Re-sending a point upserts
- * it (the primary key is run/key/step), so a retried epoch report never duplicates anything; only newly inserted
- * points add to `count`.
+ * Writes metric points and keeps each (run, key) summary and the step rollups (metric_rollups, one row per bucket of
+ * each METRIC_ROLLUP_WIDTHS width) current, in ONE statement inside the caller's transaction (its own transaction when
+ * given the database). Re-sending a point upserts it (the primary key is run/key/step), so a retried epoch report never
+ * duplicates anything; only newly inserted points add to `count`. Values are checked (finite, integer step >= 0) before
+ * anything is written.
  */
-export async function recordMetricPoints(db: Db | Tx, points: MetricPointInput[]): Promise<{ inserted: number }> {
-  if (points.length === 0) return { inserted: 0 };
+export async function recordMetricPoints(
+  db: Db | Tx,
+  points: MetricPointInput[],
+  options: RecordMetricPointsOptions = {},
+): Promise<RecordMetricPointsResult> {
+  if (points.length === 0) return { inserted: 0, insertedPoints: [] };
+  // The last of several values for one run/key/step in a batch wins (a single INSERT may not touch a row twice).
+  const unique = new Map<string, MetricPointInput>();
   for (const p of points) {
     if (!Number.isFinite(p.value)) throw new RangeError(`metric ${p.key} at step ${p.step} is not a finite number`);
-    if (!Number.isInteger(p.step) || p.step < 0) throw new RangeError(`metric ${p.key} has an invalid step ${p.step}`);
+    if (!Number.isInteger(p.step) || p.step < 0 || p.step > 2_147_483_647)
+      throw new RangeError(`metric ${p.key} has an invalid step ${p.step}`);
+    const id = `${p.runId}\u0000${p.key}\u0000${p.step}`;
+    unique.delete(id);
+    unique.set(id, p);
   }
-  const write = async (tx: Db | Tx) => {
-    const rows = await tx
-      .insert(metricPoints)
-      .values(points)
-      .onConflictDoUpdate({
-        target: [metricPoints.runId, metricPoints.key, metricPoints.step],
-        set: { value: sql`excluded.value`, recordedAt: sql`now()` },
-      })
-      .returning({ runId: metricPoints.runId, key: metricPoints.key, inserted: sql<boolean>`(xmax = 0)` });
-    const newCounts = new Map<string, number>();
-    for (const r of rows) if (r.inserted) newCounts.set(`${r.runId}\u0000${r.key}`, (newCounts.get(`${r.runId}\u0000${r.key}`) ?? 0) + 1);
-
-    const batch = new Map<string, typeof metricSummaries.$inferInsert>();
-    for (const p of points) {
-      const id = `${p.runId}\u0000${p.key}`;
-      const lower = isLowerBetter(p.key);
-      const s = batch.get(id);
-      if (!s) {
-        batch.set(id, {
-          runId: p.runId,
-          key: p.key,
-          last: p.value,
-          lastStep: p.step,
-          min: p.value,
-          max: p.value,
-          best: p.value,
-          bestStep: p.step,
-          count: newCounts.get(id) ?? 0,
-          lowerIsBetter: lower,
-        });
-        continue;
-      }
-      if (p.step >= s.lastStep) Object.assign(s, { last: p.value, lastStep: p.step });
-      s.min = Math.min(s.min, p.value);
-      s.max = Math.max(s.max, p.value);
-      if (lower ? p.value < s.best : p.value > s.best) Object.assign(s, { best: p.value, bestStep: p.step });
-    }
-    await tx
-      .insert(metricSummaries)
-      .values([...batch.values()])
-      .onConflictDoUpdate({
-        target: [metricSummaries.runId, metricSummaries.key],
-        set: {
-          last: sql`CASE WHEN excluded.last_step >= ${metricSummaries.lastStep} THEN excluded.last ELSE ${metricSummaries.last} END`,
-          lastStep: sql`GREATEST(excluded.last_step, ${metricSummaries.lastStep})`,
-          min: sql`LEAST(excluded.min, ${metricSummaries.min})`,
-          max: sql`GREATEST(excluded.max, ${metricSummaries.max})`,
-          best: sql`CASE WHEN ${metricSummaries.lowerIsBetter} THEN LEAST(excluded.best, ${metricSummaries.best}) ELSE GREATEST(excluded.best, ${metricSummaries.best}) END`,
-          bestStep: sql`CASE WHEN (${metricSummaries.lowerIsBetter} AND excluded.best < ${metricSummaries.best}) OR (NOT ${metricSummaries.lowerIsBetter} AND excluded.best > ${metricSummaries.best}) THEN excluded.best_step ELSE ${metricSummaries.bestStep} END`,
-          count: sql`${metricSummaries.count} + excluded.count`,
-          updatedAt: sql`now()`,
-        },
-      });
-    return { inserted: [...newCounts.values()].reduce((a, b) => a + b, 0) };
+  const list = [...unique.values()];
+  const keys = [...new Set(list.map((p) => p.key))];
+  const conflict =
+    options.onConflict === "ignore"
+      ? sql`DO NOTHING`
+      : sql`DO UPDATE SET value = excluded.value, recorded_at = now()`;
+  const query = sql`
+    WITH ins AS (
+      INSERT INTO metric_points (run_id, key, step, value)
+      SELECT * FROM unnest(${pgArray(list.map((p) => p.runId))}::uuid[], ${pgArray(list.map((p) => p.key))}::text[],
+                           ${numArray(list.map((p) => p.step))}::int[], ${numArray(list.map((p) => p.value))}::float8[])
+      ON CONFLICT (run_id, key, step) ${conflict}
+      RETURNING run_id, key, step, value, (xmax = 0) AS inserted
+    ), summaries AS (
+      INSERT INTO metric_summaries AS s (run_id, key, last, last_step, min, max, best, best_step, count, lower_is_better)
+      SELECT ins.run_id, ins.key, (array_agg(value ORDER BY step DESC))[1], max(step), min(value), max(value),
+             CASE WHEN bool_or(k.lower) THEN min(value) ELSE max(value) END,
+             CASE WHEN bool_or(k.lower) THEN (array_agg(step ORDER BY value ASC, step ASC))[1]
+                  ELSE (array_agg(step ORDER BY value DESC, step ASC))[1] END,
+             (count(*) FILTER (WHERE inserted))::int, bool_or(k.lower)
+      FROM ins JOIN unnest(${pgArray(keys)}::text[], ${`{${keys.map((k) => (isLowerBetter(k) ? "t" : "f")).join(",")}}`}::bool[]) AS k(key, lower)
+        ON k.key = ins.key
+      GROUP BY ins.run_id, ins.key
+      ON CONFLICT (run_id, key) DO UPDATE SET
+        last = CASE WHEN excluded.last_step >= s.last_step THEN excluded.last ELSE s.last END,
+        last_step = GREATEST(excluded.last_step, s.last_step),
+        min = LEAST(excluded.min, s.min),
+        max = GREATEST(excluded.max, s.max),
+        best = CASE WHEN s.lower_is_better THEN LEAST(excluded.best, s.best) ELSE GREATEST(excluded.best, s.best) END,
+        best_step = CASE WHEN (s.lower_is_better AND excluded.best < s.best) OR (NOT s.lower_is_better AND excluded.best > s.best)
+                         THEN excluded.best_step ELSE s.best_step END,
+        count = s.count + excluded.count,
+        updated_at = now()
+    ), rollups AS (
+      INSERT INTO metric_rollups AS r (run_id, key, width, bucket, last_step, last, min, max, count)
+      SELECT run_id, key, lv.width, step / lv.width, max(step), (array_agg(value ORDER BY step DESC))[1], min(value), max(value),
+             (count(*) FILTER (WHERE inserted))::int
+      FROM ins CROSS JOIN unnest(${numArray([...METRIC_ROLLUP_WIDTHS])}::int[]) AS lv(width)
+      GROUP BY run_id, key, lv.width, step / lv.width
+      ON CONFLICT (run_id, key, width, bucket) DO UPDATE SET
+        last = CASE WHEN excluded.last_step >= r.last_step THEN excluded.last ELSE r.last END,
+        last_step = GREATEST(excluded.last_step, r.last_step),
+        min = LEAST(excluded.min, r.min),
+        max = GREATEST(excluded.max, r.max),
+        count = r.count + excluded.count
+    )
+    SELECT run_id, key, step FROM ins WHERE inserted`;
+  const write = async (tx: Db | Tx): Promise<RecordMetricPointsResult> => {
+    const res = (await tx.execute(query)) as unknown as { rows?: Record<string, unknown>[] } | Record<string, unknown>[];
+    const rows = Array.isArray(res) ? res : (res.rows ?? []);
+    const insertedPoints = rows.map((r) => ({ runId: String(r.run_id), key: String(r.key), step: Number(r.step) }));
+    return { inserted: insertedPoints.length, insertedPoints };
   };
-  // Inside the caller's transaction, write directly: a nested transaction would add a savepoint round trip per call.
-  return db instanceof PgTransaction ? write(db) : (db as Db).transaction(write);
+  // One statement is atomic on its own: no nested transaction (savepoint round trips) inside the caller's transaction.
+  return write(db);
+}
+
+/** Strings as one Postgres array literal parameter (the same on node-postgres and PGlite). */
+function pgArray(values: string[]): string {
+  return `{${values.map((v) => `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`).join(",")}}`;
+}
+
+/** Finite numbers as one Postgres array literal (String() round-trips a double exactly). */
+function numArray(values: number[]): string {
+  return `{${values.map((v) => String(v)).join(",")}}`;
 }
