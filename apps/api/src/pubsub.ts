@@ -1,5 +1,15 @@
 import { appendRunEvents, type DbHandle, type RunEventInput, type Tx } from "@tunelab/db";
 import { sql } from "drizzle-orm";
+import {
+  type createSourceEventStream,
+  type execute,
+  type ExecutionArgs,
+  type ExecutionResult,
+  getOperationAST,
+  Kind,
+  print,
+} from "graphql";
+import type { PromiseOrValue } from "graphql/jsutils/PromiseOrValue";
 import type { Logger } from "./logger";
 import { type RunEventModel, toEventModel } from "./domain/run-event-types";
 
@@ -100,4 +110,80 @@ export async function notifyRun(tx: Tx, run: { id: string; projectId: string }, 
   let payload = JSON.stringify({ ...base, events: rows });
   if (payload.length > MAX_PAYLOAD) payload = JSON.stringify(base);
   await tx.execute(sql`SELECT pg_notify(${RUN_EVENTS_CHANNEL}, ${payload})`);
+}
+
+/** Subscription root fields whose events are the same object for every subscriber and whose selection is context-free. */
+const SHARED_ROOT_FIELDS = new Set(["runEvents", "runEventsAfter", "__typename"]);
+
+/**
+ * graphql-ws `subscribe` that executes each source event once per distinct (operation text, operation name, variables)
+ * and hands the same result to every subscriber with that operation. EventBus.dispatch parses a notification once and
+ * passes the same event objects to every runEvents subscriber of the run, so a WeakMap keyed by the event object
+ * turns 1,000 executions of one selection into one. Only runEvents/runEventsAfter qualify: their RunEvent resolvers read
+ * the event alone (no context). Events read from the database (replay, gap fill) are per-subscriber objects and are
+ * executed per subscriber as before. graphql-ws never mutates a result (onNext returns a new one), so sharing is safe.
+ */
+export function createSharedSubscribe(graphql: {
+  createSourceEventStream: typeof createSourceEventStream;
+  execute: typeof execute;
+}): (args: ExecutionArgs) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  const results = new WeakMap<object, Map<string, PromiseOrValue<ExecutionResult>>>();
+  return async (args) => {
+    const source = await graphql.createSourceEventStream(args);
+    if (!isAsyncIterable(source)) return source as ExecutionResult;
+    const key = shareKey(args);
+    const run = (payload: unknown) => graphql.execute({ ...args, rootValue: payload });
+    const map = (payload: unknown): PromiseOrValue<ExecutionResult> => {
+      if (key === null || typeof payload !== "object" || payload === null) return run(payload);
+      let byKey = results.get(payload);
+      if (!byKey) results.set(payload, (byKey = new Map()));
+      let result = byKey.get(key);
+      if (result === undefined) byKey.set(key, (result = run(payload)));
+      return result;
+    };
+    return mapAsyncIterator(source, map);
+  };
+}
+
+function shareKey(args: ExecutionArgs): string | null {
+  const op = getOperationAST(args.document, args.operationName);
+  if (!op || op.operation !== "subscription") return null;
+  for (const sel of op.selectionSet.selections) if (sel.kind !== Kind.FIELD || !SHARED_ROOT_FIELDS.has(sel.name.value)) return null;
+  const text = args.document.loc?.source.body ?? print(args.document);
+  return JSON.stringify([text, args.operationName ?? null, args.variableValues ?? null]);
+}
+
+function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {
+  return typeof Object(v)[Symbol.asyncIterator] === "function";
+}
+
+/** Like graphql-js's own mapAsyncIterator: return()/throw() reach the source so unsubscribing releases it. */
+function mapAsyncIterator<T, U>(iterable: AsyncIterable<T>, fn: (v: T) => PromiseOrValue<U>): AsyncIterableIterator<U> {
+  const it = iterable[Symbol.asyncIterator]();
+  const mapResult = async (r: IteratorResult<T>): Promise<IteratorResult<U>> => {
+    if (r.done) return r as IteratorResult<U>;
+    try {
+      return { value: await fn(r.value), done: false };
+    } catch (err) {
+      if (typeof it.return === "function") {
+        try {
+          await it.return();
+        } catch {
+          // rethrow the original error below
+        }
+      }
+      throw err;
+    }
+  };
+  return {
+    next: async () => mapResult(await it.next()),
+    return: async () => (typeof it.return === "function" ? mapResult(await it.return()) : { value: undefined as U, done: true }),
+    throw: async (err?: unknown) => {
+      if (typeof it.throw === "function") return mapResult(await it.throw(err));
+      throw err;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }

@@ -9,7 +9,7 @@ import { makeExecutableSchema } from "@graphql-tools/schema";
 import type { DbHandle } from "@tunelab/db";
 import { artifacts } from "@tunelab/db";
 import { eq } from "drizzle-orm";
-import { execute, GraphQLError, type GraphQLSchema, specifiedRules, subscribe, validate } from "graphql";
+import { createSourceEventStream, execute, GraphQLError, type GraphQLSchema, specifiedRules, validate } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import { type ArtifactStore, LocalArtifactStore } from "./artifacts/store";
@@ -23,7 +23,7 @@ import { AppError, formatError, httpStatusFor, isUuid } from "./errors";
 import { graphiqlPage, serveGraphiqlAsset } from "./http/graphiql";
 import { createLoaders } from "./loaders";
 import type { Logger } from "./logger";
-import { EventBus } from "./pubsub";
+import { createSharedSubscribe, EventBus } from "./pubsub";
 import { resolvers } from "./resolvers";
 import { loadTypeDefs } from "./schema/load-schema";
 
@@ -59,6 +59,9 @@ export async function startApiServer(opts: StartOptions): Promise<ApiServer> {
   const stopReaper = startReaper(services);
 
   const schema = await buildSchema();
+  // graphql-ws gets its own schema instance: Apollo wraps every field resolver of the schema it is given (plugin
+  // instrumentation), which would otherwise run once per field per subscriber per event.
+  const wsSchema = await buildSchema();
   const httpServer = createServer();
   const wss = new WebSocketServer({
     noServer: true,
@@ -97,10 +100,11 @@ export async function startApiServer(opts: StartOptions): Promise<ApiServer> {
   const subsPerSocket = new WeakMap<object, number>();
   const wsCleanup = useServer<Record<string, unknown>, { ws?: unknown }>(
     {
-      schema,
+      schema: wsSchema,
       // Use this module's graphql functions: graphql-ws may resolve another copy (ESM/CJS) of graphql-js.
       execute,
-      subscribe,
+      // Executes each shared event once per distinct operation instead of once per subscriber (see pubsub.ts).
+      subscribe: createSharedSubscribe({ createSourceEventStream, execute }),
       validate: (schema, document) => validate(schema, document, [...specifiedRules, ...protection.validationRules]),
       context: async (ctx) => {
         const req = (ctx.extra as { request?: IncomingMessage }).request;
