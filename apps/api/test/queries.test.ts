@@ -2,6 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFile } from "node:fs/promises";
 import { buildClientSchema, findBreakingChanges, getIntrospectionQuery, type IntrospectionQuery } from "graphql";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadContractSchema, printMergedSchema } from "../src/schema/load-schema";
 import { datasetId, importTinyModel, startTestApi, type TestApi, tinyModelBundle } from "./helpers";
@@ -100,6 +101,55 @@ describe("queries, schema and HTTP surface", () => {
     }
     const byName = await api.q<any>(`{ runs(filter: { nameContains: "q-run-" }, orderBy: { field: NAME, direction: DESC }, first: 2) { edges { node { name } } } }`);
     expect(byName.runs.edges.map((e: any) => e.node.name)).toEqual(["q-run-11", "q-run-10"]);
+  });
+
+  it("orders by a metric across runs with and without a value, page by page, with filters and totalCount", async () => {
+    // 7 of the 12 runs get a "bench_score" (two share one value, so run_id breaks the tie); 5 have none and sort last.
+    const scored = runIds.slice(0, 7).map((id, i) => ({ id, best: [0.5, 0.25, 0.75, 0.5, 1, 0, -2][i]! }));
+    for (const s of scored)
+      await api.handle.db.execute(sql`INSERT INTO metric_summaries (run_id, key, last, last_step, min, max, best, best_step, count, lower_is_better)
+        VALUES (${s.id}::uuid, 'bench_score', ${s.best}, 1, ${s.best}, ${s.best}, ${s.best}, 1, 1, false)`);
+    const unscored = runIds.slice(7);
+    const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    for (const direction of ["ASC", "DESC"] as const) {
+      const sign = direction === "DESC" ? -1 : 1;
+      const expected = [
+        ...[...scored].sort((a, b) => sign * (a.best - b.best) || sign * cmp(a.id, b.id)).map((s) => s.id),
+        ...[...unscored].sort((a, b) => sign * cmp(a, b)),
+      ];
+      for (const first of [1, 3, 7, 12]) {
+        const seen: string[] = [];
+        let after: string | null = null;
+        for (;;) {
+          const d: any = await api.q(
+            `query($o: RunOrder, $a: String, $n: Int) { runs(filter: { nameContains: "q-run-" }, orderBy: $o, first: $n, after: $a) { totalCount pageInfo { endCursor hasNextPage } edges { node { id } } } }`,
+            { o: { field: "METRIC", direction, metricKey: "bench_score" }, a: after, n: first },
+          );
+          expect(d.runs.totalCount).toBe(12);
+          seen.push(...d.runs.edges.map((e: any) => e.node.id));
+          if (!d.runs.pageInfo.hasNextPage) break;
+          after = d.runs.pageInfo.endCursor;
+        }
+        expect(seen, `${direction} first ${first}`).toEqual(expected);
+      }
+    }
+    // Filters apply in both phases: status enum array, learning rate and a metric filter.
+    const filtered = await api.q<any>(
+      `{ runs(filter: { nameContains: "q-run-", status: [QUEUED, RUNNING], learningRateLte: 0.001 }, orderBy: { field: METRIC, direction: DESC, metricKey: "bench_score" }) { totalCount edges { node { id config { learningRate } } } } }`,
+    );
+    const lowLr = runIds.filter((_, i) => i % 3 === 0);
+    expect(filtered.runs.totalCount).toBe(lowLr.length);
+    expect(new Set(filtered.runs.edges.map((e: any) => e.node.id))).toEqual(new Set(lowLr));
+    const withMetric = await api.q<any>(
+      `{ runs(filter: { nameContains: "q-run-", metric: [{ key: "bench_score", gte: 0.5 }] }, orderBy: { field: METRIC, direction: ASC, metricKey: "bench_score" }) { totalCount edges { node { id } } } }`,
+    );
+    expect(withMetric.runs.totalCount).toBe(4);
+    expect(withMetric.runs.edges.map((e: any) => e.node.id)).toEqual(
+      scored.filter((s) => s.best >= 0.5).sort((a, b) => a.best - b.best || cmp(a.id, b.id)).map((s) => s.id),
+    );
+    const none = await api.q<any>(`{ runs(filter: { nameContains: "q-run-", status: [SUCCEEDED] }, orderBy: { field: METRIC, direction: ASC, metricKey: "bench_score" }) { totalCount edges { node { id } } } }`);
+    expect(none.runs).toEqual({ totalCount: 0, edges: [] });
+    await api.handle.db.execute(sql`DELETE FROM metric_summaries WHERE key = 'bench_score'`);
   });
 
   it("downsamples metrics on the server keeping last/min/max per bucket, so a spike survives", async () => {

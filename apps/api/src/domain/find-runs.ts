@@ -47,7 +47,7 @@ export function runFilterSql(f: RunFilterInput | null | undefined): SQL[] {
   const where: SQL[] = [];
   const idOrNone = (id: string) => (UUID.test(id) ? sql`${id}::uuid` : sql`NULL::uuid`);
   if (f.projectId != null) where.push(sql`${runs.projectId} = ${idOrNone(f.projectId)}`);
-  if (f.status?.length) where.push(sql`${runs.status}::text = ANY(${toPgArray(f.status)}::text[])`);
+  if (f.status?.length) where.push(sql`${runs.status} = ANY(${toPgArray(f.status)}::run_status[])`);
   if (f.datasetId != null) where.push(sql`${runs.datasetId} = ${idOrNone(f.datasetId)}`);
   if (f.baseModelId != null) where.push(sql`${runs.baseModelId} = ${idOrNone(f.baseModelId)}`);
   if (f.tagsAny?.length) where.push(sql`${runs.tags} && ${toPgArray(f.tagsAny)}::text[]`);
@@ -82,58 +82,86 @@ export async function findRuns(
   if (order.field === "METRIC" && !order.metricKey) throw badInput("orderBy.metricKey is required when orderBy.field is METRIC.");
   const desc = order.direction === "DESC";
 
-  // The sort expression; NULL metric values sort last in both directions.
-  let sortExpr: SQL;
-  let join: SQL | null = null;
-  switch (order.field) {
-    case "CREATED_AT":
-      sortExpr = sql`${runs.createdAt}`;
-      break;
-    case "NAME":
-      sortExpr = sql`${runs.name}`;
-      break;
-    case "STATUS":
-      sortExpr = sql`${runs.status}`;
-      break;
-    case "METRIC":
-      join = sql`LEFT JOIN ${metricSummaries} ms ON ms.run_id = ${runs.id} AND ms.key = ${order.metricKey!}`;
-      sortExpr = desc ? sql`COALESCE(ms.best, '-Infinity'::float8)` : sql`COALESCE(ms.best, 'Infinity'::float8)`;
-      break;
-  }
-  const cast = order.field === "CREATED_AT" ? sql`::timestamptz` : order.field === "STATUS" ? sql`::run_status` : order.field === "METRIC" ? sql`::float8` : sql`::text`;
-
   const where = runFilterSql(args.filter);
   const filterOnly = [...where];
-  if (args.after) {
-    const c = decodeCursor(args.after);
-    const op = desc ? sql`<` : sql`>`;
-    where.push(sql`(${sortExpr}, ${runs.id}) ${op} (${c.v}${cast}, ${c.id}::uuid)`);
-  }
-  const whereSql = where.length ? sql`WHERE ${and(...where)}` : sql``;
+  const cursor = args.after ? decodeCursor(args.after) : null;
   const dir = desc ? sql`DESC` : sql`ASC`;
-  const result = await ctx.handle.db.execute(sql`
-    SELECT ${runs.id} AS id, (${sortExpr})::text AS sort
-    FROM ${runs} ${join ?? sql``}
-    ${whereSql}
-    ORDER BY ${sortExpr} ${dir}, ${runs.id} ${dir}
-    LIMIT ${first + 1}`);
-  const raw = rowsOf(result);
+  const op = desc ? sql`<` : sql`>`;
+  const whereOf = (conds: SQL[]) => (conds.length ? sql`WHERE ${and(...conds)}` : sql``);
+
+  let raw: { id: string; sort: string | null }[];
+  if (order.field === "METRIC") {
+    raw = await metricOrderedIds(ctx, order.metricKey!, filterOnly, cursor, first + 1, { dir, op });
+  } else {
+    const sortExpr = order.field === "CREATED_AT" ? sql`${runs.createdAt}` : order.field === "NAME" ? sql`${runs.name}` : sql`${runs.status}`;
+    const cast = order.field === "CREATED_AT" ? sql`::timestamptz` : order.field === "STATUS" ? sql`::run_status` : sql`::text`;
+    const conds = [...where];
+    if (cursor) {
+      if (cursor.v === null) throw badCursor();
+      conds.push(sql`(${sortExpr}, ${runs.id}) ${op} (${cursor.v}${cast}, ${cursor.id}::uuid)`);
+    }
+    const result = await ctx.handle.db.execute(sql`
+      SELECT ${runs.id} AS id, (${sortExpr})::text AS sort
+      FROM ${runs}
+      ${whereOf(conds)}
+      ORDER BY ${sortExpr} ${dir}, ${runs.id} ${dir}
+      LIMIT ${first + 1}`);
+    raw = rowsOf(result).map((r) => ({ id: String(r.id), sort: String(r.sort) }));
+  }
   const hasNextPage = raw.length > first;
   const page = raw.slice(0, first);
-  const nodes = await ctx.loaders.run.loadMany(page.map((r) => String(r.id)));
+  const nodes = await ctx.loaders.run.loadMany(page.map((r) => r.id));
   const edges = page.flatMap((r, i) => {
     const node = nodes[i];
-    return node && !(node instanceof Error) ? [{ cursor: encodeCursor(String(r.sort), node.id), node }] : [];
+    return node && !(node instanceof Error) ? [{ cursor: encodeCursor(r.sort, node.id), node }] : [];
   });
   return {
     edges,
     pageInfo: { endCursor: edges.length ? edges[edges.length - 1]!.cursor : null, hasNextPage },
     totalCount: async () => {
-      const w = filterOnly.length ? sql`WHERE ${and(...filterOnly)}` : sql``;
-      const r = rowsOf(await ctx.handle.db.execute(sql`SELECT count(*)::int AS n FROM ${runs} ${w}`));
+      const r = rowsOf(await ctx.handle.db.execute(sql`SELECT count(*)::int AS n FROM ${runs} ${whereOf(filterOnly)}`));
       return Number(r[0]?.n ?? 0);
     },
   };
+}
+
+/**
+ * METRIC order in two phases, so the first walks metric_summaries_key_best_idx (key, best, run_id) in order instead of
+ * joining and sorting every summary of the key: first the runs that have a value for the key, by (best, run_id); then,
+ * only when that comes back short of `limit`, the runs without a value, by id (they sort last in both directions). A
+ * cursor in the second phase has v = null.
+ */
+async function metricOrderedIds(
+  ctx: Context,
+  key: string,
+  filter: SQL[],
+  cursor: { v: string | null; id: string } | null,
+  limit: number,
+  o: { dir: SQL; op: SQL },
+): Promise<{ id: string; sort: string | null }[]> {
+  const out: { id: string; sort: string | null }[] = [];
+  if (!cursor || cursor.v !== null) {
+    const conds = [sql`ms.key = ${key}`, ...filter];
+    if (cursor) conds.push(sql`(ms.best, ms.run_id) ${o.op} (${cursor.v}::float8, ${cursor.id}::uuid)`);
+    const result = await ctx.handle.db.execute(sql`
+      SELECT ms.run_id AS id, ms.best::text AS sort
+      FROM ${metricSummaries} ms JOIN ${runs} ON ${runs.id} = ms.run_id
+      WHERE ${and(...conds)}
+      ORDER BY ms.best ${o.dir}, ms.run_id ${o.dir}
+      LIMIT ${limit}`);
+    for (const r of rowsOf(result)) out.push({ id: String(r.id), sort: String(r.sort) });
+    if (out.length >= limit) return out;
+  }
+  const conds = [...filter, sql`NOT EXISTS (SELECT 1 FROM ${metricSummaries} s0 WHERE s0.run_id = ${runs.id} AND s0.key = ${key})`];
+  if (cursor?.v === null) conds.push(sql`${runs.id} ${o.op} ${cursor.id}::uuid`);
+  const result = await ctx.handle.db.execute(sql`
+    SELECT ${runs.id} AS id
+    FROM ${runs}
+    WHERE ${and(...conds)}
+    ORDER BY ${runs.id} ${o.dir}
+    LIMIT ${limit - out.length}`);
+  for (const r of rowsOf(result)) out.push({ id: String(r.id), sort: null });
+  return out;
 }
 
 export function rowsOf(result: unknown): Record<string, unknown>[] {
@@ -141,15 +169,19 @@ export function rowsOf(result: unknown): Record<string, unknown>[] {
   return ((result as { rows?: Record<string, unknown>[] }).rows ?? []) as Record<string, unknown>[];
 }
 
-function encodeCursor(v: string, id: string): string {
+/** v: the row's sort value as text; null for a run without a value for the METRIC order's key. */
+function encodeCursor(v: string | null, id: string): string {
   return Buffer.from(JSON.stringify({ v, id })).toString("base64url");
 }
-function decodeCursor(cursor: string): { v: string; id: string } {
+function decodeCursor(cursor: string): { v: string | null; id: string } {
   try {
     const c = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { v: unknown; id: unknown };
-    if (typeof c.v === "string" && typeof c.id === "string" && UUID.test(c.id)) return { v: c.v, id: c.id };
+    if ((typeof c.v === "string" || c.v === null) && typeof c.id === "string" && UUID.test(c.id)) return { v: c.v, id: c.id };
   } catch {
     // fall through
   }
-  throw badInput("after is not a cursor returned by this query (use pageInfo.endCursor).", { field: "after" });
+  throw badCursor();
+}
+function badCursor() {
+  return badInput("after is not a cursor returned by this query (use pageInfo.endCursor).", { field: "after" });
 }
