@@ -1,4 +1,4 @@
-import type { Db } from "@tunelab/db";
+import { type Db, METRIC_ROLLUP_WIDTHS } from "@tunelab/db";
 import { sql } from "drizzle-orm";
 
 export interface MetricPointModel {
@@ -12,10 +12,20 @@ export interface MetricSeriesModel {
   points: MetricPointModel[];
 }
 
+/** The most points one series returns: also the default when no maxPoints is asked for. */
+export const MAX_POINTS_PER_SERIES = 10_000;
+
+type Row = Record<string, unknown>;
+const rowsOf = (res: unknown): Row[] => (Array.isArray(res) ? (res as Row[]) : ((res as { rows?: Row[] }).rows ?? []));
+
 /**
- * Reads the metric series of several runs in one query. With maxPoints > 0, each series with more points than that is
- * downsampled in SQL into at most maxPoints step buckets, each keeping the bucket's last value (highest step) and its
- * min and max, so a spike survives downsampling.
+ * Reads the metric series of several runs. A series with at most maxPoints points (default and cap:
+ * MAX_POINTS_PER_SERIES) is returned as stored. A longer one is downsampled into at most maxPoints step buckets, each
+ * keeping the bucket's last value (highest step) and its min and max, so a spike survives downsampling: read from the
+ * write-time rollups (metric_rollups) at the finest width with at most 2 x maxPoints buckets, adjacent buckets merged
+ * to fit, so the cost depends on maxPoints and not on the run's length. A series without rollups (points written
+ * around recordMetricPoints) is downsampled from its points at read time.
+ * Two queries: the series and their sizes (from metric_summaries and the coarsest rollups), then the points.
  */
 export async function loadMetricSeries(
   db: Db,
@@ -23,39 +33,92 @@ export async function loadMetricSeries(
   keys: string[] | null,
   maxPoints: number | null,
 ): Promise<Map<string, MetricSeriesModel[]>> {
-  const m = maxPoints && maxPoints > 0 ? maxPoints : 0;
-  const keyFilter = keys ? sql`AND key = ANY(${toPgArray(keys)}::text[])` : sql``;
-  const rows = (await db.execute(sql`
-    WITH p AS (
-      SELECT run_id, key, step, value,
-             min(step) OVER w AS mn, max(step) OVER w AS mx, count(*) OVER w AS n
-      FROM metric_points
-      WHERE run_id = ANY(${toPgArray(runIds)}::uuid[]) ${keyFilter}
-      WINDOW w AS (PARTITION BY run_id, key)
-    ), b AS (
-      SELECT run_id, key, step, value,
-             CASE WHEN ${m} = 0 OR n <= ${m} THEN step
-                  ELSE floor((step - mn)::float8 * ${m} / (mx - mn + 1))::int END AS bucket
-      FROM p
-    )
-    SELECT run_id, key, max(step) AS step, (array_agg(value ORDER BY step DESC))[1] AS value,
-           min(value) AS min, max(value) AS max
-    FROM b GROUP BY run_id, key, bucket ORDER BY run_id, key, max(step)
-  `)) as unknown as { rows?: Record<string, unknown>[] } | Record<string, unknown>[];
-  const list = Array.isArray(rows) ? rows : (rows.rows ?? []);
   const out = new Map<string, MetricSeriesModel[]>();
+  if (runIds.length === 0 || keys?.length === 0) return out;
+  const m = Math.min(maxPoints && maxPoints > 0 ? maxPoints : MAX_POINTS_PER_SERIES, MAX_POINTS_PER_SERIES);
+  const top = METRIC_ROLLUP_WIDTHS[METRIC_ROLLUP_WIDTHS.length - 1]!;
+  const runFilter = (col: string) => sql`${sql.raw(col)}.run_id = ANY(${toPgArray(runIds)}::uuid[])`;
+  const keyFilter = (col: string) => (keys ? sql`AND ${sql.raw(col)}.key = ANY(${toPgArray(keys)}::text[])` : sql``);
+  const series = rowsOf(
+    await db.execute(sql`
+      SELECT coalesce(s.run_id, r.run_id) AS run_id, coalesce(s.key, r.key) AS key, s.count AS summary_count,
+             r.n, r.mx, r.lo
+      FROM (SELECT run_id, key, count FROM metric_summaries s WHERE ${runFilter("s")} ${keyFilter("s")}) s
+      FULL JOIN (SELECT run_id, key, sum(count)::int AS n, max(last_step) AS mx, min(bucket) * ${top} AS lo
+                 FROM metric_rollups r WHERE ${runFilter("r")} AND width = ${top} ${keyFilter("r")}
+                 GROUP BY run_id, key) r
+        ON r.run_id = s.run_id AND r.key = s.key`),
+  );
+  const raw: { runs: string[]; keys: string[] } = { runs: [], keys: [] };
+  const scan: { runs: string[]; keys: string[] } = { runs: [], keys: [] };
+  const rolled: { runs: string[]; keys: string[]; widths: number[]; los: number[]; ks: number[] } = {
+    runs: [], keys: [], widths: [], los: [], ks: [],
+  };
+  for (const s of series) {
+    const runId = String(s.run_id);
+    const key = String(s.key);
+    if (s.n != null) {
+      const n = Number(s.n);
+      if (n <= m) {
+        raw.runs.push(runId);
+        raw.keys.push(key);
+        continue;
+      }
+      const mx = Number(s.mx);
+      const lo = Number(s.lo);
+      const buckets = (w: number) => Math.floor(mx / w) - Math.floor(lo / w) + 1;
+      const width = METRIC_ROLLUP_WIDTHS.find((w) => buckets(w) <= 2 * m) ?? top;
+      rolled.runs.push(runId);
+      rolled.keys.push(key);
+      rolled.widths.push(width);
+      rolled.los.push(Math.floor(lo / width));
+      rolled.ks.push(Math.max(1, Math.ceil(buckets(width) / m)));
+    } else {
+      const target = Number(s.summary_count) > m ? scan : raw;
+      target.runs.push(runId);
+      target.keys.push(key);
+    }
+  }
+  const parts = [];
+  if (raw.runs.length)
+    parts.push(sql`
+      SELECT p.run_id, p.key, p.step, p.value, p.value AS min, p.value AS max
+      FROM unnest(${toPgArray(raw.runs)}::uuid[], ${toPgArray(raw.keys)}::text[]) AS sel(run_id, key)
+      JOIN metric_points p ON p.run_id = sel.run_id AND p.key = sel.key`);
+  if (rolled.runs.length)
+    parts.push(sql`
+      SELECT r.run_id, r.key, max(r.last_step) AS step, (array_agg(r.last ORDER BY r.last_step DESC))[1] AS value,
+             min(r.min) AS min, max(r.max) AS max
+      FROM unnest(${toPgArray(rolled.runs)}::uuid[], ${toPgArray(rolled.keys)}::text[], ${intArray(rolled.widths)}::int[],
+                  ${intArray(rolled.los)}::int[], ${intArray(rolled.ks)}::int[]) AS sel(run_id, key, width, lo, k)
+      JOIN metric_rollups r ON r.run_id = sel.run_id AND r.key = sel.key AND r.width = sel.width
+      GROUP BY r.run_id, r.key, (r.bucket - sel.lo) / sel.k`);
+  if (scan.runs.length)
+    parts.push(sql`
+      SELECT run_id, key, max(step) AS step, (array_agg(value ORDER BY step DESC))[1] AS value, min(value) AS min, max(value) AS max
+      FROM (
+        SELECT p.run_id, p.key, p.step, p.value,
+               floor((p.step - min(p.step) OVER w)::float8 * ${m} / (max(p.step) OVER w - min(p.step) OVER w + 1))::int AS bucket
+        FROM unnest(${toPgArray(scan.runs)}::uuid[], ${toPgArray(scan.keys)}::text[]) AS sel(run_id, key)
+        JOIN metric_points p ON p.run_id = sel.run_id AND p.key = sel.key
+        WINDOW w AS (PARTITION BY p.run_id, p.key)
+      ) b GROUP BY run_id, key, bucket`);
+  if (parts.length === 0) return out;
+  const list = rowsOf(await db.execute(sql`${sql.join(parts, sql` UNION ALL `)} ORDER BY run_id, key, step`));
   for (const r of list) {
     const runId = String(r.run_id);
-    const series = out.get(runId) ?? [];
-    if (!out.has(runId)) out.set(runId, series);
-    let s = series[series.length - 1];
-    if (!s || s.key !== r.key) series.push((s = { key: String(r.key), points: [] }));
+    const seriesOfRun = out.get(runId) ?? [];
+    if (!out.has(runId)) out.set(runId, seriesOfRun);
+    let s = seriesOfRun[seriesOfRun.length - 1];
+    if (!s || s.key !== r.key) seriesOfRun.push((s = { key: String(r.key), points: [] }));
     s.points.push({ step: Number(r.step), value: Number(r.value), min: Number(r.min), max: Number(r.max) });
   }
   // Requested keys keep the caller's order.
-  if (keys) for (const [id, series] of out) out.set(id, keys.flatMap((k) => series.filter((s) => s.key === k)));
+  if (keys) for (const [id, s] of out) out.set(id, keys.flatMap((k) => s.filter((x) => x.key === k)));
   return out;
 }
+
+const intArray = (values: number[]) => `{${values.join(",")}}`;
 
 /** A JS string array as a Postgres array literal parameter (works the same on node-postgres and PGlite). */
 export function toPgArray(values: string[]): string {

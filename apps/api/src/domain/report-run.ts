@@ -1,17 +1,17 @@
 import {
   type Backend,
   evaluations,
-  metricPoints,
   recordMetricPoints,
   type RunEventInput,
   type RunRow,
   runs,
 } from "@tunelab/db";
-import { and, eq, inArray } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Context } from "../context";
 import { badInput } from "../errors";
 import { publishRunEvents } from "../pubsub";
 import { lockHeldRun, releaseWorker, requireWorker, setRunStatus } from "./lock-run";
+import { lockReportingRun } from "./report-lock";
 
 /**
  * The worker's reports for a run it holds. Each runs in one transaction that first locks the run and checks the lease
@@ -104,24 +104,28 @@ export async function reportEpochs(
     return { epoch: e.epoch, metrics };
   });
   if (clean.length === 0) return true;
+  // One epoch per step: the first report of a step in this request wins (as before).
+  const byStep = new Map<number, (typeof clean)[number]>();
+  for (const e of clean) if (!byStep.has(e.epoch)) byStep.set(e.epoch, e);
+  const epochsToWrite = [...byStep.values()].sort((a, b) => a.epoch - b.epoch);
   await ctx.handle.db.transaction(async (tx) => {
-    await requireWorker(tx, workerId, ctx.workerTokenId);
-    const run = await lockHeldRun(tx, workerId, runId, ctx.env.leaseSeconds);
-    const steps = clean.map((e) => e.epoch);
-    const existing = new Set(
-      (
-        await tx
-          .selectDistinct({ step: metricPoints.step })
-          .from(metricPoints)
-          .where(and(eq(metricPoints.runId, runId), inArray(metricPoints.step, steps)))
-      ).map((r) => r.step),
-    );
-    const fresh = clean.filter((e, i) => !existing.has(e.epoch) && steps.indexOf(e.epoch) === i).sort((a, b) => a.epoch - b.epoch);
-    if (fresh.length === 0) return;
-    await recordMetricPoints(
+    const run = await lockReportingRun(tx, workerId, runId, ctx.workerTokenId, ctx.env.leaseSeconds);
+    // Points that already exist stay as they are (a retried report is a no-op); what the insert RETURNs tells which
+    // epochs are new, so no scan of the run's points is needed. An epoch is published only when all its points are new:
+    // a retried epoch (even one with an extra metric) is never published twice.
+    const { insertedPoints } = await recordMetricPoints(
       tx,
-      fresh.flatMap((e) => Object.entries(e.metrics).map(([key, value]) => ({ runId, key, step: e.epoch, value }))),
+      epochsToWrite.flatMap((e) => Object.entries(e.metrics).map(([key, value]) => ({ runId, key, step: e.epoch, value }))),
+      { onConflict: "ignore" },
     );
+    const newPerStep = new Map<number, number>();
+    for (const p of insertedPoints) newPerStep.set(p.step, (newPerStep.get(p.step) ?? 0) + 1);
+    const fresh = epochsToWrite.filter((e) => {
+      const n = Object.keys(e.metrics).length;
+      // An epoch without metrics stores nothing, so it cannot be told apart from a retry; it is published (as before).
+      return n === 0 || newPerStep.get(e.epoch) === n;
+    });
+    if (fresh.length === 0) return;
     await publishRunEvents(
       tx,
       run,
