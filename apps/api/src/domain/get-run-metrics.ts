@@ -85,14 +85,19 @@ export async function loadMetricSeries(
       SELECT p.run_id, p.key, p.step, p.value, p.value AS min, p.value AS max
       FROM unnest(${toPgArray(raw.runs)}::uuid[], ${toPgArray(raw.keys)}::text[]) AS sel(run_id, key)
       JOIN metric_points p ON p.run_id = sel.run_id AND p.key = sel.key`);
-  if (rolled.runs.length)
+  if (rolled.runs.length) {
+    // Merged buckets take the last value of their latest bucket: max() of [last_step, last] pairs (arrays compare
+    // element by element) instead of an ordered aggregate, which would sort every group.
+    const merged = rolled.ks.some((k) => k > 1);
     parts.push(sql`
-      SELECT r.run_id, r.key, max(r.last_step) AS step, (array_agg(r.last ORDER BY r.last_step DESC))[1] AS value,
-             min(r.min) AS min, max(r.max) AS max
+      SELECT r.run_id, r.key, ${merged ? sql`max(r.last_step)` : sql`r.last_step`} AS step,
+             ${merged ? sql`(max(ARRAY[r.last_step::float8, r.last]))[2]` : sql`r.last`} AS value,
+             ${merged ? sql`min(r.min)` : sql`r.min`} AS min, ${merged ? sql`max(r.max)` : sql`r.max`} AS max
       FROM unnest(${toPgArray(rolled.runs)}::uuid[], ${toPgArray(rolled.keys)}::text[], ${intArray(rolled.widths)}::int[],
                   ${intArray(rolled.los)}::int[], ${intArray(rolled.ks)}::int[]) AS sel(run_id, key, width, lo, k)
       JOIN metric_rollups r ON r.run_id = sel.run_id AND r.key = sel.key AND r.width = sel.width
-      GROUP BY r.run_id, r.key, (r.bucket - sel.lo) / sel.k`);
+      ${merged ? sql`GROUP BY r.run_id, r.key, (r.bucket - sel.lo) / sel.k` : sql``}`);
+  }
   if (scan.runs.length)
     parts.push(sql`
       SELECT run_id, key, max(step) AS step, (array_agg(value ORDER BY step DESC))[1] AS value, min(value) AS min, max(value) AS max

@@ -1,0 +1,67 @@
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { datasetId, startTestApi, type TestApi } from "./helpers";
+import { LAUNCH, TestWorker } from "./worker-client";
+
+/** Downsampled reads from the write-time rollups (metric_rollups), and from the points where a series has none. */
+describe("metric rollups", () => {
+  let api: TestApi;
+  let runId: string;
+  const value = (step: number) => (step === 137 ? 99 : step === 211 ? -5 : 1 / step);
+
+  beforeAll(async () => {
+    api = await startTestApi();
+    const irisId = await datasetId(api);
+    await api.q<any>(LAUNCH, {
+      i: { name: "rollup-run", datasetId: irisId, config: { learningRate: 0.01, epochs: 300, batchSize: 8, seed: 1 }, backends: ["CPU"] },
+    });
+    const worker = new TestWorker(api, ["CPU"]);
+    await worker.register();
+    runId = (await worker.claim()).run.id;
+    await worker.start(runId);
+    const epochs = Array.from({ length: 300 }, (_, i) => ({ epoch: i + 1, metrics: { loss: value(i + 1), val_acc: (i + 1) / 300 } }));
+    // Out of order and with a retried batch: the rollups count each point once.
+    for (const [a, b] of [[100, 300], [0, 100], [50, 150]] as const) expect((await worker.epochs(runId, epochs.slice(a, b))).errors).toBeUndefined();
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  const read = async (maxPoints: number | null) =>
+    (
+      await api.q<any>(`query($id: ID!, $m: Int) { run(id: $id) { metrics(keys: ["loss", "val_acc"], maxPoints: $m) { key points { step value min max } } } }`, {
+        id: runId,
+        m: maxPoints,
+      })
+    ).run.metrics as { key: string; points: { step: number; value: number; min: number; max: number }[] }[];
+
+  const checkDownsampled = (series: Awaited<ReturnType<typeof read>>, maxPoints: number) => {
+    const loss = series.find((s) => s.key === "loss")!.points;
+    expect(loss.length).toBeLessThanOrEqual(maxPoints);
+    expect(loss.length).toBeGreaterThan(1);
+    expect(Math.max(...loss.map((p) => p.max))).toBe(99);
+    expect(Math.min(...loss.map((p) => p.min))).toBe(-5);
+    expect(loss.at(-1)).toMatchObject({ step: 300, value: 1 / 300 });
+    const steps = loss.map((p) => p.step);
+    expect(steps).toEqual([...steps].sort((a, b) => a - b));
+    for (const p of loss) expect(p.value).toBe(value(p.step));
+    expect(series.map((s) => s.key)).toEqual(["loss", "val_acc"]);
+  };
+
+  it("returns the stored points when they fit, and downsamples from rollups (merging buckets) with spikes kept", async () => {
+    const full = await read(null);
+    expect(full[0]!.points).toHaveLength(300);
+    expect(full[0]!.points.map((p) => p.step)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    expect((await read(300))[0]!.points).toHaveLength(300);
+    for (const m of [10, 19, 50, 299]) checkDownsampled(await read(m), m);
+    const counts = await api.handle.db.execute(sql`SELECT width, sum(count)::int AS n FROM metric_rollups WHERE run_id = ${runId}::uuid AND key = 'loss' GROUP BY width`);
+    const rows = (Array.isArray(counts) ? counts : (counts as any).rows) as { n: number }[];
+    expect(rows.map((r) => r.n)).toEqual([300, 300, 300, 300, 300]);
+  });
+
+  it("downsamples from the points when a series has no rollups (written around recordMetricPoints)", async () => {
+    await api.handle.db.execute(sql`DELETE FROM metric_rollups WHERE run_id = ${runId}::uuid`);
+    for (const m of [10, 50]) checkDownsampled(await read(m), m);
+    expect((await read(null))[0]!.points).toHaveLength(300);
+  });
+});
