@@ -9,7 +9,7 @@ import { datasets, evaluations, metricPoints, metricRollups, metricSummaries, mo
 import { createTestDb, testDrivers, type TestDb } from "./testing";
 import { seedRunGraph, sqlState } from "./test-fixtures";
 import { appendRunEvents } from "./writes/events";
-import { recordMetricPoints } from "./writes/metrics";
+import { rebuildMetricRollups, recordMetricPoints } from "./writes/metrics";
 
 describe.each(testDrivers())("data layer on %s", (driver) => {
   let h: TestDb;
@@ -102,6 +102,11 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
       }
     }
     expect(rows.find((r) => r.width === 16 && r.bucket === 2)).toMatchObject({ max: 99, lastStep: 47 });
+    // Rebuilt from the points (as after a bulk load), the rollups are the same.
+    await rebuildMetricRollups(h.db, [run.id]);
+    const rebuilt = await h.db.select().from(metricRollups).where(eq(metricRollups.runId, run.id));
+    const byId = (r: (typeof rows)[number]) => `${r.width}/${r.bucket}`;
+    expect([...rebuilt].sort((a, b) => byId(a).localeCompare(byId(b)))).toEqual([...rows].sort((a, b) => byId(a).localeCompare(byId(b))));
   });
 
   it("leaves existing points untouched with onConflict: ignore and reports only the new ones", async () => {

@@ -6,6 +6,7 @@ export { openPglite, type PgliteOptions } from "./pglite";
 export { openPostgres, type PostgresOptions } from "./postgres";
 export * from "./schema";
 export {
+  rebuildMetricRollups,
   recordMetricPoints,
   type MetricPointInput,
   type RecordMetricPointsOptions,

@@ -113,3 +113,28 @@ function pgArray(values: string[]): string {
 function numArray(values: number[]): string {
   return `{${values.map((v) => String(v)).join(",")}}`;
 }
+
+/**
+ * Recomputes metric_rollups from metric_points, for points written around recordMetricPoints (bulk loads such as
+ * bench/history-scale's generate_series). Only the given runs when runIds is given, else every run. Run it in a
+ * transaction, or while nothing else writes points for those runs.
+ */
+export async function rebuildMetricRollups(db: Db | Tx, runIds?: string[]): Promise<void> {
+  const only = (col: string) => (runIds ? sql`WHERE ${sql.raw(col)} = ANY(${pgArray(runIds)}::uuid[])` : sql``);
+  const and = (col: string) => (runIds ? sql`AND ${sql.raw(col)} = ANY(${pgArray(runIds)}::uuid[])` : sql``);
+  await db.execute(sql`DELETE FROM metric_rollups ${only("run_id")}`);
+  const [first, ...rest] = METRIC_ROLLUP_WIDTHS;
+  await db.execute(sql`
+    INSERT INTO metric_rollups (run_id, key, width, bucket, last_step, last, min, max, count)
+    SELECT run_id, key, ${sql.raw(String(first))}, step / ${sql.raw(String(first))}, max(step), (max(ARRAY[step::float8, value]))[2], min(value), max(value), count(*)::int
+    FROM metric_points ${only("run_id")} GROUP BY run_id, key, step / ${sql.raw(String(first))}`);
+  let below: number = first;
+  for (const width of rest) {
+    const factor = width / below;
+    await db.execute(sql`
+      INSERT INTO metric_rollups (run_id, key, width, bucket, last_step, last, min, max, count)
+      SELECT run_id, key, ${sql.raw(String(width))}, bucket / ${sql.raw(String(factor))}, max(last_step), (max(ARRAY[last_step::float8, last]))[2], min(min), max(max), sum(count)::int
+      FROM metric_rollups WHERE width = ${sql.raw(String(below))} ${and("run_id")} GROUP BY run_id, key, bucket / ${sql.raw(String(factor))}`);
+    below = width;
+  }
+}
