@@ -223,6 +223,21 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
     expect(lastEventSeq).toBe(20);
   });
 
+  it("stores event payloads exactly (quotes, backslashes, unicode, nesting) and returns what it stored", async () => {
+    const { run } = await seedRunGraph(h.db);
+    const at = new Date("2026-01-02T03:04:05.678Z");
+    const payload = { message: 'say "hi" \\ {a,b} \n \u00e9 \ud83d\ude00 null', nested: { list: [1, 2.5e-7, null, "x"], ok: true }, n: -3 };
+    const returned = await appendRunEvents(h.db, run.id, [
+      { type: "LOG", payload },
+      { type: "EPOCH", payload: { epoch: 1, metrics: { loss: 0.5 } }, at },
+    ]);
+    const stored = await h.db.select().from(runEvents).where(eq(runEvents.runId, run.id)).orderBy(runEvents.seq);
+    expect(stored).toEqual(returned);
+    expect(stored[0]!.payload).toEqual(payload);
+    expect(stored[1]).toMatchObject({ seq: 2, type: "EPOCH", at });
+    await expect(appendRunEvents(h.db, "00000000-0000-4000-8000-000000000000", [{ type: "LOG", payload: {} }])).rejects.toThrow(/does not exist/);
+  });
+
   it("enforces model lineage: a fine-tuned model names its source run", async () => {
     const { model, artifact } = await seedRunGraph(h.db);
     const error = await h.db

@@ -1,8 +1,7 @@
-import { eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Db, Tx } from "../client";
 import type { RunEventType } from "../schema/enums";
-import { runEvents, type RunEventRow } from "../schema/events";
-import { runs } from "../schema/runs";
+import type { RunEventRow } from "../schema/events";
 
 export interface RunEventInput {
   type: RunEventType;
@@ -13,20 +12,45 @@ export interface RunEventInput {
 /**
  * Appends events to a run's log with dense, gap-free sequence numbers. Taking the numbers from the run row
  * (`UPDATE ... RETURNING`) locks that row until commit, so concurrent writers for one run are serialised and the
- * order readers see is the order of `seq`.
+ * order readers see is the order of `seq`. One statement (the UPDATE in a CTE, the rows through `unnest` arrays);
+ * the returned rows are built from the input and the seq the database handed out, payloads as JSON round-trips them.
  */
 export async function appendRunEvents(tx: Db | Tx, runId: string, events: RunEventInput[]): Promise<RunEventRow[]> {
   if (events.length === 0) return [];
-  const [row] = await tx
-    .update(runs)
-    .set({ lastEventSeq: sql`${runs.lastEventSeq} + ${events.length}` })
-    .where(eq(runs.id, runId))
-    .returning({ lastEventSeq: runs.lastEventSeq });
-  if (!row) throw new Error(`run ${runId} does not exist`);
-  const first = row.lastEventSeq - events.length + 1;
   const now = new Date();
-  return tx
-    .insert(runEvents)
-    .values(events.map((e, i) => ({ runId, seq: first + i, type: e.type, payload: e.payload, at: e.at ?? now })))
-    .returning();
+  const rows = events.map((e) => ({
+    runId,
+    seq: 0,
+    type: e.type,
+    payloadJson: JSON.stringify(e.payload),
+    at: e.at ?? now,
+  }));
+  const res = (await tx.execute(sql`
+    WITH s AS (
+      UPDATE runs SET last_event_seq = last_event_seq + ${events.length}::int WHERE id = ${runId}::uuid RETURNING last_event_seq
+    ), ins AS (
+      INSERT INTO run_events (run_id, seq, type, payload, at)
+      SELECT ${runId}::uuid, s.last_event_seq - ${events.length}::int + e.ord, e.type, e.payload, e.at
+      FROM s, unnest(${textArray(rows.map((r) => r.type))}::run_event_type[], ${textArray(rows.map((r) => r.payloadJson))}::jsonb[],
+                     ${textArray(rows.map((r) => r.at.toISOString()))}::timestamptz[]) WITH ORDINALITY AS e(type, payload, at, ord)
+      RETURNING 1
+    )
+    SELECT last_event_seq, (SELECT count(*) FROM ins)::int AS n FROM s`)) as unknown as
+    | { rows?: Record<string, unknown>[] }
+    | Record<string, unknown>[];
+  const [row] = Array.isArray(res) ? res : (res.rows ?? []);
+  if (!row) throw new Error(`run ${runId} does not exist`);
+  const first = Number(row.last_event_seq) - events.length + 1;
+  return rows.map((r, i) => ({
+    runId: r.runId,
+    seq: first + i,
+    type: r.type,
+    payload: JSON.parse(r.payloadJson) as Record<string, unknown>,
+    at: r.at,
+  }));
+}
+
+/** Strings as one Postgres array literal parameter (the same on node-postgres and PGlite). */
+function textArray(values: string[]): string {
+  return `{${values.map((v) => `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`).join(",")}}`;
 }
