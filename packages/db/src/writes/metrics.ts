@@ -61,11 +61,12 @@ export async function recordMetricPoints(
       ON CONFLICT (run_id, key, step) ${conflict}
       RETURNING run_id, key, step, value, (xmax = 0) AS inserted
     ), summaries AS (
+      -- max(ARRAY[a, b]) compares element by element: the b of the greatest a, without sorting each group.
       INSERT INTO metric_summaries AS s (run_id, key, last, last_step, min, max, best, best_step, count, lower_is_better)
-      SELECT ins.run_id, ins.key, (array_agg(value ORDER BY step DESC))[1], max(step), min(value), max(value),
+      SELECT ins.run_id, ins.key, (max(ARRAY[step::float8, value]))[2], max(step), min(value), max(value),
              CASE WHEN bool_or(k.lower) THEN min(value) ELSE max(value) END,
-             CASE WHEN bool_or(k.lower) THEN (array_agg(step ORDER BY value ASC, step ASC))[1]
-                  ELSE (array_agg(step ORDER BY value DESC, step ASC))[1] END,
+             CASE WHEN bool_or(k.lower) THEN (min(ARRAY[value, step::float8]))[2]::int
+                  ELSE (-(max(ARRAY[value, -step::float8]))[2])::int END,
              (count(*) FILTER (WHERE inserted))::int, bool_or(k.lower)
       FROM ins JOIN unnest(${pgArray(keys)}::text[], ${`{${keys.map((k) => (isLowerBetter(k) ? "t" : "f")).join(",")}}`}::bool[]) AS k(key, lower)
         ON k.key = ins.key
@@ -82,7 +83,7 @@ export async function recordMetricPoints(
         updated_at = now()
     ), rollups AS (
       INSERT INTO metric_rollups AS r (run_id, key, width, bucket, last_step, last, min, max, count)
-      SELECT run_id, key, lv.width, step / lv.width, max(step), (array_agg(value ORDER BY step DESC))[1], min(value), max(value),
+      SELECT run_id, key, lv.width, step / lv.width, max(step), (max(ARRAY[step::float8, value]))[2], min(value), max(value),
              (count(*) FILTER (WHERE inserted))::int
       FROM ins CROSS JOIN unnest(${numArray([...METRIC_ROLLUP_WIDTHS])}::int[]) AS lv(width)
       GROUP BY run_id, key, lv.width, step / lv.width
