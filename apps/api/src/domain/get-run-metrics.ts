@@ -14,13 +14,18 @@ export interface MetricSeriesModel {
 
 /** The most points one series returns: also the default when no maxPoints is asked for. */
 export const MAX_POINTS_PER_SERIES = 10_000;
+/**
+ * The most points one call returns over all its series (about 9 MiB of GraphQL JSON): with many runs and keys, each
+ * long series gets maxPoints or this budget divided by the number of series, whichever is smaller.
+ */
+export const MAX_POINTS_PER_CALL = 100_000;
 
 type Row = Record<string, unknown>;
 const rowsOf = (res: unknown): Row[] => (Array.isArray(res) ? (res as Row[]) : ((res as { rows?: Row[] }).rows ?? []));
 
 /**
  * Reads the metric series of several runs. A series with at most maxPoints points (default and cap:
- * MAX_POINTS_PER_SERIES) is returned as stored. A longer one is downsampled into at most maxPoints step buckets, each
+ * MAX_POINTS_PER_SERIES, lowered to share MAX_POINTS_PER_CALL between the series of the call) is returned as stored. A longer one is downsampled into at most maxPoints step buckets, each
  * keeping the bucket's last value (highest step) and its min and max, so a spike survives downsampling: read from the
  * write-time rollups (metric_rollups) at the finest width with at most 2 x maxPoints buckets, adjacent buckets merged
  * to fit, so the cost depends on maxPoints and not on the run's length. A series without rollups (points written
@@ -35,7 +40,7 @@ export async function loadMetricSeries(
 ): Promise<Map<string, MetricSeriesModel[]>> {
   const out = new Map<string, MetricSeriesModel[]>();
   if (runIds.length === 0 || keys?.length === 0) return out;
-  const m = Math.min(maxPoints && maxPoints > 0 ? maxPoints : MAX_POINTS_PER_SERIES, MAX_POINTS_PER_SERIES);
+  const requested = Math.min(maxPoints && maxPoints > 0 ? maxPoints : MAX_POINTS_PER_SERIES, MAX_POINTS_PER_SERIES);
   const top = METRIC_ROLLUP_WIDTHS[METRIC_ROLLUP_WIDTHS.length - 1]!;
   const runFilter = (col: string) => sql`${sql.raw(col)}.run_id = ANY(${toPgArray(runIds)}::uuid[])`;
   const keyFilter = (col: string) => (keys ? sql`AND ${sql.raw(col)}.key = ANY(${toPgArray(keys)}::text[])` : sql``);
@@ -49,6 +54,7 @@ export async function loadMetricSeries(
                  GROUP BY run_id, key) r
         ON r.run_id = s.run_id AND r.key = s.key`),
   );
+  const m = Math.min(requested, Math.max(10, Math.floor(MAX_POINTS_PER_CALL / Math.max(1, series.length))));
   const raw: { runs: string[]; keys: string[] } = { runs: [], keys: [] };
   const scan: { runs: string[]; keys: string[] } = { runs: [], keys: [] };
   const rolled: { runs: string[]; keys: string[]; widths: number[]; los: number[]; ks: number[] } = {
