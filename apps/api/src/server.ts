@@ -192,13 +192,16 @@ export async function startApiServer(opts: StartOptions): Promise<ApiServer> {
     const url = new URL(req.url ?? "/", "http://x");
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? "GET", headers, search: url.search, body },
-      context: async () => ({
-        ...services,
-        loaders: createLoaders(handle.db),
-        workerTokenId: await tokens.verify(req.headers.authorization),
-        invalidToken: Boolean(req.headers.authorization) && !(await tokens.verify(req.headers.authorization)),
-        baseUrl: baseUrlOf(env, req),
-      }),
+      context: async () => {
+        const workerTokenId = await tokens.verify(req.headers.authorization);
+        return {
+          ...services,
+          loaders: createLoaders(handle.db),
+          workerTokenId,
+          invalidToken: Boolean(req.headers.authorization) && !workerTokenId,
+          baseUrl: baseUrlOf(env, req),
+        };
+      },
     });
     for (const [k, v] of response.headers) res.setHeader(k, v);
     res.statusCode = response.status ?? 200;
