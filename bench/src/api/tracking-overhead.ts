@@ -4,6 +4,7 @@
  * backend (tfjs CPU).
  *
  *   pnpm --filter @tunelab/bench tracking-overhead [--epochs 300] [--batch 2] [--subscribers 100] [--repeat 2]
+ *     [--dataset iris] [--base-model NAME] [--lr 0.01]
  *
  * iris with batch 2: 60 steps per epoch, ~15 epochs/s and ~20 s of training on a quiet 2-core machine (more reports per
  * second than a real run, so the overhead measured is an upper bound).
@@ -20,9 +21,14 @@ const EPOCHS = Number(arg("epochs", "300"));
 const SUBSCRIBERS = Number(arg("subscribers", "100"));
 const REPEAT = Number(arg("repeat", "2"));
 const BATCH = Number(arg("batch", "2"));
+// --dataset/--base-model run a realistic fine-tuning run instead of the iris stress case, e.g.
+// `--dataset spam-assassin --base-model text-sotu-vs-moby --epochs 5 --batch 32` (epochs of seconds, not milliseconds).
+const DATASET = arg("dataset", "iris");
+const BASE_MODEL = arg("base-model", "");
 const spec = {
-  dataset: "iris",
-  config: { learningRate: 0.01, epochs: EPOCHS, batchSize: BATCH, optimizer: "ADAM", validationSplit: 0.2, seed: 1 },
+  dataset: DATASET,
+  baseModel: BASE_MODEL || null,
+  config: { learningRate: Number(arg("lr", "0.01")), epochs: EPOCHS, batchSize: BATCH, optimizer: "ADAM", validationSplit: 0.2, seed: 1 },
 };
 
 async function main() {
@@ -57,7 +63,7 @@ async function main() {
       ],
     ) +
     `\n\nSystem run breakdown (median): claim to RUNNING ${round(med(system.map((s) => s.claimToRunning)), 0)} ms, RUNNING to first epoch ${round(med(system.map((s) => s.runningToFirstEpoch)), 0)} ms; CPU over the run: API process ${round(med(system.map((s) => s.apiCpuSeconds)), 2)} s, worker process (both threads, incl. startup) ${round(med(system.map((s) => s.workerCpuSeconds)), 2)} s.` +
-    `\n\nRun: iris from scratch, ${EPOCHS} epochs, batch ${BATCH}, Adam, tfjs CPU backend; system = one API process on a fresh Postgres database, the real worker (apps/worker, training in its worker thread) and ${SUBSCRIBERS} live runEvents subscribers in a separate process. Standalone and system runs alternate.`;
+    `\n\nRun: ${DATASET} ${BASE_MODEL ? `fine-tuned from ${BASE_MODEL}` : "from scratch"}, ${EPOCHS} epochs, batch ${BATCH}, Adam, tfjs CPU backend; system = one API process on a fresh Postgres database, the real worker (apps/worker, training in its worker thread) and ${SUBSCRIBERS} live runEvents subscribers in a separate process. Standalone and system runs alternate.`;
   console.log("\n" + md);
   await publish("tracking-overhead", "Tracking overhead: standalone fineTune vs API + worker + live subscribers", machine, { epochs: EPOCHS, subscribers: SUBSCRIBERS, standalone, system, raw }, md);
 }
