@@ -13,6 +13,9 @@ test("select two runs in the table and compare them: differing config keys are h
 
   await page.goto("/runs");
   await page.getByLabel("Name contains").fill(prefix);
+  // The name filter applies after a short debounce; select only once it has (the URL carries it), or the filter change
+  // lands after the click on Compare.
+  await expect(page).toHaveURL(new RegExp(`[?&]q=${prefix}`));
   const rows = page.getByTestId("run-row");
   await expect(rows).toHaveCount(2);
   await page.getByRole("checkbox", { name: `Select ${a.name}` }).check();

@@ -17,6 +17,7 @@ test("filter the runs table by status and by dataset", async ({ page }) => {
   try {
     await page.goto("/runs");
     await page.getByLabel("Name contains").fill(prefix);
+    await expect(page).toHaveURL(new RegExp(`[?&]q=${prefix}`)); // the debounced name filter has applied
     const rows = page.getByTestId("run-row");
     await expect(rows).toHaveCount(3);
 

@@ -20,6 +20,8 @@ function useUrlState() {
     (updates: Record<string, string | null>, resetPage = true) => {
       // Read and write the live URL synchronously (Next syncs useSearchParams with history.replaceState), so several
       // quick updates compose and no server round trip happens for a filter change.
+      // A debounced update that fires after the user has left this page must not drag the URL back here.
+      if (window.location.pathname !== pathname) return;
       const next = new URLSearchParams(window.location.search);
       for (const [k, v] of Object.entries(updates)) {
         if (v == null || v === "") next.delete(k);
