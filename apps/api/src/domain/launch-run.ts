@@ -41,7 +41,7 @@ export async function launchRun(ctx: Context, input: LaunchRunInput): Promise<Ru
     seed: input.config.seed ?? randomInt(0, 2 ** 31 - 1),
     earlyStoppingPatience: input.config.earlyStoppingPatience ?? null,
   };
-  for (const p of await validateTrainingConfig(config)) problems.push({ field: `config.${p.field}`, message: p.message });
+  for (const p of validateTrainingConfig(config)) problems.push({ field: `config.${p.field}`, message: p.message });
 
   const name = input.name?.trim();
   if (input.name != null && (!name || name.length > 200)) problems.push({ field: "name", message: "name must be 1 to 200 characters." });

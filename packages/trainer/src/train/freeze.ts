@@ -2,10 +2,10 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import type { LayerInfo } from "../types";
 
 export interface FreezeSpec {
-  /** Layer names to freeze. */
-  layers?: string[];
+  /** Layer names to freeze (null or absent: none by name, as GraphQL inputs send it). */
+  layers?: string[] | null;
   /** Freeze every layer with index <= upToIndex (inclusive, `model.layers` order as describeLayers reports). */
-  upToIndex?: number;
+  upToIndex?: number | null;
 }
 
 export interface FreezeResolution {
