@@ -167,7 +167,7 @@ export function tinyModelBundle(seed = 1): Uint8Array {
   ]);
 }
 
-import { writeTar as writeTarForTest } from "../src/domain/model-bundle";
+import { packTar as writeTarForTest } from "@tunelab/trainer/models";
 
 export async function uploadArtifact(api: TestApi, bytes: Uint8Array, contentType = "application/x-tar", token: string | null = WORKER_TOKEN) {
   const res = await fetch(`${api.url}/artifacts`, {

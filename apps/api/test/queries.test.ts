@@ -184,8 +184,8 @@ describe("queries, schema and HTTP surface", () => {
   it("imports a model from an http URL (model.json + weights next to it), and serves GraphiQL, CORS and healthz", async () => {
     const files = new Map<string, Uint8Array>();
     // Unpack our tiny bundle into model.json + weights.bin served by a local HTTP server.
-    const { readTar } = await import("../src/domain/model-bundle");
-    for (const [name, data] of readTar(tinyModelBundle(3))) files.set(`/m/${name}`, data);
+    const { unpackTar } = await import("@tunelab/trainer/models");
+    for (const [name, data] of unpackTar(tinyModelBundle(3))) files.set(`/m/${name}`, data);
     const http = createServer((req, res) => {
       const f = files.get(req.url ?? "");
       res.writeHead(f ? 200 : 404);

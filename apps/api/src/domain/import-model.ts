@@ -1,8 +1,9 @@
 import { artifacts, type ModelRow, models } from "@tunelab/db";
+import { packTar } from "@tunelab/trainer/models";
 import { eq } from "drizzle-orm";
 import type { Context } from "../context";
 import { AppError, badInput, isUuid, notFound } from "../errors";
-import { inspectModelBundle, isTar, parseModelJson, writeTar } from "./model-bundle";
+import { inspectModelBundle, isTar, parseModelJson } from "./model-bundle";
 import { nextVersion } from "./next-version";
 import { readAll } from "./register-dataset";
 import { storeArtifact } from "./store-artifact";
@@ -74,7 +75,11 @@ export async function importModel(ctx: Context, input: ImportModelInput): Promis
         if (/^[a-z]+:|\.\./i.test(p)) throw badInput(`Weight path ${p} in model.json must be relative to it.`);
         files.push({ name: p.replace(/^\.\//, ""), data: await fetchBytes(new URL(p, url).toString(), ctx.env.uploadLimitBytes) });
       }
-      bytes = writeTar(files);
+      try {
+        bytes = packTar(files);
+      } catch (e) {
+        throw badInput(`The model files cannot be bundled: ${(e as Error).message}.`);
+      }
     }
     metadata.importedFrom = { url: url.toString() };
   }

@@ -1,34 +1,6 @@
 import type { LayerInfo } from "@tunelab/db";
+import { unpackTar } from "@tunelab/trainer/models";
 import { badInput } from "../errors";
-
-/** Reads a ustar/GNU tar archive (uncompressed) into name -> bytes. */
-export function readTar(bytes: Uint8Array): Map<string, Uint8Array> {
-  const files = new Map<string, Uint8Array>();
-  const dec = new TextDecoder();
-  const str = (a: number, b: number) => dec.decode(bytes.subarray(a, b)).replace(/\0.*$/s, "");
-  let off = 0;
-  let longName: string | null = null;
-  while (off + 512 <= bytes.length) {
-    if (bytes.subarray(off, off + 512).every((b) => b === 0)) break;
-    const sizeText = str(off + 124, off + 136).trim();
-    const size = parseInt(sizeText || "0", 8);
-    if (!Number.isFinite(size) || size < 0) throw new Error("corrupt tar header");
-    const type = String.fromCharCode(bytes[off + 156] ?? 48);
-    const prefix = str(off + 345, off + 500);
-    let name = str(off, off + 100);
-    if (prefix) name = `${prefix}/${name}`;
-    const start = off + 512;
-    if (start + size > bytes.length) throw new Error("truncated tar archive");
-    const data = bytes.subarray(start, start + size);
-    if (type === "L") longName = dec.decode(data).replace(/\0.*$/s, "");
-    else if (type === "0" || type === "\0") {
-      files.set((longName ?? name).replace(/^\.\//, ""), data);
-      longName = null;
-    }
-    off = start + Math.ceil(size / 512) * 512;
-  }
-  return files;
-}
 
 interface ModelJson {
   modelTopology?: Record<string, unknown>;
@@ -52,7 +24,7 @@ export function inspectModelBundle(bytes: Uint8Array): ModelBundleInfo {
   let files: Map<string, Uint8Array>;
   if (!isTar(bytes)) throw badInput("The model bundle is not a tar archive: expected a tar of model.json + weights.bin (tfjs LayersModel).");
   try {
-    files = readTar(bytes);
+    files = unpackTar(bytes);
   } catch (e) {
     throw badInput(`The model bundle is not a readable tar archive (${(e as Error).message}); expected a tar of model.json + weights.bin.`);
   }
@@ -108,37 +80,6 @@ export function describeTopology(json: ModelJson): ModelBundleInfo {
   const outputUnits = typeof last.units === "number" ? last.units : null;
   const totalParams = [...params.values()].reduce((a, b) => a + b, 0);
   return { layers, totalParams, inputShape, outputUnits };
-}
-
-/** Writes an uncompressed ustar archive (names up to 100 bytes). */
-export function writeTar(files: { name: string; data: Uint8Array }[]): Uint8Array {
-  const enc = new TextEncoder();
-  const parts: Uint8Array[] = [];
-  for (const f of files) {
-    const h = new Uint8Array(512);
-    const put = (s: string, off: number, len: number) => h.set(enc.encode(s).subarray(0, len), off);
-    put(f.name, 0, 100);
-    put("0000644\0", 100, 8);
-    put("0000000\0", 108, 8);
-    put("0000000\0", 116, 8);
-    put(f.data.length.toString(8).padStart(11, "0") + "\0", 124, 12);
-    put(Math.floor(Date.now() / 1000).toString(8).padStart(11, "0") + "\0", 136, 12);
-    put("        ", 148, 8);
-    h[156] = 48; // '0'
-    put("ustar\0", 257, 6);
-    put("00", 263, 2);
-    const sum = h.reduce((a, b) => a + b, 0);
-    put(sum.toString(8).padStart(6, "0") + "\0 ", 148, 8);
-    parts.push(h, f.data, new Uint8Array((512 - (f.data.length % 512)) % 512));
-  }
-  parts.push(new Uint8Array(1024));
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 export const isTar = (bytes: Uint8Array) => bytes.length >= 512 && new TextDecoder().decode(bytes.subarray(257, 262)) === "ustar";

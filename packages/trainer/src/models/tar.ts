@@ -46,9 +46,13 @@ function readString(buf: Uint8Array, offset: number, length: number): string {
   return dec.decode(end < 0 ? slice : slice.subarray(0, end));
 }
 
-/** Reads regular files of a ustar/GNU tar archive. Throws on a bad checksum or a truncated archive. */
+/**
+ * Reads regular files of a ustar/GNU tar archive (GNU long names included, as `tar` writes them for names over 100
+ * bytes). Throws on a bad checksum or a truncated archive.
+ */
 export function unpackTar(bytes: Uint8Array): Map<string, Uint8Array> {
   const files = new Map<string, Uint8Array>();
+  let longName: string | null = null;
   let off = 0;
   while (off + BLOCK <= bytes.length) {
     const h = bytes.subarray(off, off + BLOCK);
@@ -63,7 +67,11 @@ export function unpackTar(bytes: Uint8Array): Map<string, Uint8Array> {
     const type = String.fromCharCode(h[156] || 0x30);
     off += BLOCK;
     if (off + size > bytes.length) throw new Error(`truncated tar archive: '${name}' needs ${size} bytes, ${bytes.length - off} left`);
-    if (type === "0" || type === "\0") files.set(name.replace(/^\.\//, ""), bytes.slice(off, off + size));
+    if (type === "L") longName = readString(bytes, off, size);
+    else if (type === "0" || type === "\0") {
+      files.set((longName ?? name).replace(/^\.\//, ""), bytes.slice(off, off + size));
+      longName = null;
+    }
     off += Math.ceil(size / BLOCK) * BLOCK;
   }
   return files;
