@@ -57,8 +57,10 @@ describe(`worker processes against the real API (${process.env.TEST_DATABASE_URL
     }
     const claims = workers.flatMap((w) => w.logs("claimed run").map((l) => l.runId));
     expect(claims.sort()).toEqual([...runIds].sort());
-    const successes = workers.flatMap((w) => w.logs("run succeeded").map((l) => l.runId));
-    expect(successes.sort()).toEqual([...runIds].sort());
+    // The API marks a run SUCCEEDED when it answers completeRun; the worker logs its line just after, through a pipe.
+    const successes = () => workers.flatMap((w) => w.logs("run succeeded").map((l) => l.runId));
+    await until("every worker to log its successes", () => successes().length >= runIds.length, 10_000, 50);
+    expect(successes().sort()).toEqual([...runIds].sort());
     // Every line of a run carries runId, workerId and attempt.
     for (const w of workers) for (const l of w.lines.filter((l) => l.runId)) expect(l).toMatchObject({ workerId: expect.any(String), attempt: expect.any(Number) });
     // One dataset file, shared cache: downloaded at most once per worker racing for it, then served from disk.
@@ -113,7 +115,8 @@ describe(`worker processes against the real API (${process.env.TEST_DATABASE_URL
     expect(run.outputModel).toBeNull();
     const stopping = w.logs("stopping run", { runId, reason: "cancel" })[0]!;
     const aborted = w.lines.find((l) => l.trainer === true && l.msg === "cancelled" && l.runId === runId)!;
-    const done = w.logs("run cancelled", { runId })[0]!;
+    // CANCELLED is stored when the API answers finishCancelledRun; the worker's line follows through a pipe.
+    const done = await until("the worker to log the cancellation", () => w.logs("run cancelled", { runId })[0], 10_000, 50);
     expect(stopping && aborted && done).toBeTruthy();
     const stopMs = Date.parse(aborted.time as string) - Date.parse(stopping.time as string);
     // One batch of 2 iris rows takes a few ms; allow for thread hand-off and a loaded 2-core machine.
