@@ -15,7 +15,7 @@ import { type RunEventModel, toEventModel } from "./domain/run-event-types";
 
 /** One Postgres channel carries every run event; payloads name the run, its project and (when small) the events. */
 export const RUN_EVENTS_CHANNEL = "tunelab_run_events";
-const MAX_PAYLOAD = 7000; // NOTIFY allows 8000 bytes
+export const MAX_NOTIFY_PAYLOAD = 7000; // NOTIFY allows 8000 bytes
 
 export interface RunNotification {
   runId: string;
@@ -108,7 +108,7 @@ export async function notifyRun(tx: Tx, run: { id: string; projectId: string }, 
     updated,
   };
   let payload = JSON.stringify({ ...base, events: rows });
-  if (payload.length > MAX_PAYLOAD) payload = JSON.stringify(base);
+  if (Buffer.byteLength(payload) > MAX_NOTIFY_PAYLOAD) payload = JSON.stringify(base);
   await tx.execute(sql`SELECT pg_notify(${RUN_EVENTS_CHANNEL}, ${payload})`);
 }
 

@@ -5,11 +5,12 @@ import { and, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createDb } from "./create-db";
 import { DatabaseConnectionError } from "./errors";
-import { datasets, evaluations, metricPoints, metricRollups, metricSummaries, models, projects, runEvents, runs } from "./schema";
+import { datasets, evaluations, metricPoints, metricRollups, metricSummaries, models, projects, runEvents, runs, workers, workerTokens } from "./schema";
 import { createTestDb, testDrivers, type TestDb } from "./testing";
 import { seedRunGraph, sqlState } from "./test-fixtures";
 import { appendRunEvents } from "./writes/events";
 import { rebuildMetricRollups, recordMetricPoints } from "./writes/metrics";
+import { reportEpochsAtomically } from "./writes/report-epochs";
 
 describe.each(testDrivers())("data layer on %s", (driver) => {
   let h: TestDb;
@@ -221,6 +222,77 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
       { lastEventSeq: number },
     ];
     expect(lastEventSeq).toBe(20);
+  });
+
+  it("reports epochs in one statement: lock + lease, points, events, NOTIFY; a retry is a no-op; a run not held is untouched", async () => {
+    const { run } = await seedRunGraph(h.db);
+    const [token] = await h.db.insert(workerTokens).values({ name: "t", tokenSha256: "d".repeat(64) }).returning();
+    const [other] = await h.db.insert(workerTokens).values({ name: "u", tokenSha256: "e".repeat(64) }).returning();
+    const [worker] = await h.db.insert(workers).values({ name: "w", backend: "CPU", backends: ["CPU"], device: "cpu", tokenId: token!.id }).returning();
+    await h.db.update(runs).set({ status: "RUNNING", workerId: worker!.id }).where(eq(runs.id, run.id));
+    const notes: unknown[] = [];
+    const stop = await h.listen("report_test", (p) => notes.push(JSON.parse(p)));
+    const base = { runId: run.id, workerId: worker!.id, tokenId: token!.id, channel: "report_test", maxPayloadBytes: 7000 };
+    const leaseUntil = new Date(Date.now() + 60_000);
+    const at = new Date("2026-03-04T05:06:07.890Z");
+    const epoch = (e: number) => ({ epoch: e, metrics: { loss: 1 / e, acc: e / 10 } });
+
+    expect(await reportEpochsAtomically(h.db, { ...base, leaseUntil, epochs: [epoch(1), epoch(2)], at })).toBe(2);
+    // Re-sent epoch 2 (a retry) and a new epoch 3: only epoch 3 is new, and gets seq 3.
+    expect(await reportEpochsAtomically(h.db, { ...base, leaseUntil: null, epochs: [{ epoch: 2, metrics: { loss: 9, acc: 9 } }, epoch(3)], at })).toBe(3);
+    // A retried epoch with an extra metric stores the new point but publishes nothing.
+    expect(await reportEpochsAtomically(h.db, { ...base, leaseUntil: null, epochs: [{ epoch: 3, metrics: { loss: 1 / 3, acc: 0.3, f1: 0.5 } }], at })).toBe(3);
+    // Not held under this token / not active: null, nothing written.
+    expect(await reportEpochsAtomically(h.db, { ...base, tokenId: other!.id, leaseUntil, epochs: [epoch(4)], at })).toBeNull();
+    await h.db.update(runs).set({ status: "CANCELLED" }).where(eq(runs.id, run.id));
+    expect(await reportEpochsAtomically(h.db, { ...base, leaseUntil, epochs: [epoch(4)], at })).toBeNull();
+
+    const events = await h.db.select().from(runEvents).where(eq(runEvents.runId, run.id)).orderBy(runEvents.seq);
+    expect(events.map((e) => [e.seq, e.type, e.payload])).toEqual([
+      [1, "EPOCH", epoch(1)],
+      [2, "EPOCH", epoch(2)],
+      [3, "EPOCH", epoch(3)],
+    ]);
+    expect(events.every((e) => e.at.getTime() === at.getTime())).toBe(true);
+    const points = await h.db.select().from(metricPoints).where(eq(metricPoints.runId, run.id)).orderBy(metricPoints.step, metricPoints.key);
+    expect(points.map((p) => [p.step, p.key, p.value])).toEqual([
+      [1, "acc", 0.1], [1, "loss", 1],
+      [2, "acc", 0.2], [2, "loss", 0.5],
+      [3, "acc", 0.3], [3, "f1", 0.5], [3, "loss", 1 / 3],
+    ]);
+    const summaries = await h.db.select().from(metricSummaries).where(eq(metricSummaries.runId, run.id)).orderBy(metricSummaries.key);
+    expect(summaries.map((s) => [s.key, s.best, s.bestStep, s.count, s.lowerIsBetter])).toEqual([
+      ["acc", 0.3, 3, 3, false],
+      ["f1", 0.5, 3, 1, false],
+      ["loss", 1 / 3, 3, 3, true],
+    ]);
+    const [row] = await h.db.select().from(runs).where(eq(runs.id, run.id));
+    expect(row!.lastEventSeq).toBe(3);
+    expect(Math.abs(row!.leaseExpiresAt!.getTime() - leaseUntil.getTime())).toBeLessThan(1000);
+
+    for (let i = 0; i < 50 && notes.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    await stop();
+    // One notification per report that published something, in the API's RunNotification format.
+    expect(notes).toEqual([
+      { runId: run.id, projectId: run.projectId, lastSeq: 2, updated: true, events: [1, 2].map((e) => ({ runId: run.id, seq: e, type: "EPOCH", payload: epoch(e), at: at.toISOString() })) },
+      { runId: run.id, projectId: run.projectId, lastSeq: 3, updated: true, events: [{ runId: run.id, seq: 3, type: "EPOCH", payload: epoch(3), at: at.toISOString() }] },
+    ]);
+  });
+
+  it("leaves the events out of a report's NOTIFY when they exceed the payload limit", async () => {
+    const { run } = await seedRunGraph(h.db);
+    const [token] = await h.db.insert(workerTokens).values({ name: "t", tokenSha256: "d".repeat(64) }).returning();
+    const [worker] = await h.db.insert(workers).values({ name: "w", backend: "CPU", backends: ["CPU"], device: "cpu", tokenId: token!.id }).returning();
+    await h.db.update(runs).set({ status: "RUNNING", workerId: worker!.id }).where(eq(runs.id, run.id));
+    const notes: Record<string, unknown>[] = [];
+    const stop = await h.listen("report_test_big", (p) => notes.push(JSON.parse(p)));
+    const epochs = Array.from({ length: 100 }, (_, i) => ({ epoch: i + 1, metrics: { loss: 1 / (i + 1), val_loss: 2 / (i + 1) } }));
+    const last = await reportEpochsAtomically(h.db, { runId: run.id, workerId: worker!.id, tokenId: token!.id, leaseUntil: null, epochs, channel: "report_test_big", maxPayloadBytes: 7000 });
+    expect(last).toBe(100);
+    for (let i = 0; i < 50 && notes.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
+    await stop();
+    expect(notes).toEqual([{ runId: run.id, projectId: run.projectId, lastSeq: 100, updated: true }]);
+    expect((await h.db.select().from(runEvents).where(eq(runEvents.runId, run.id))).length).toBe(100);
   });
 
   it("stores event payloads exactly (quotes, backslashes, unicode, nesting) and returns what it stored", async () => {

@@ -1,15 +1,8 @@
-import {
-  type Backend,
-  evaluations,
-  recordMetricPoints,
-  type RunEventInput,
-  type RunRow,
-  runs,
-} from "@tunelab/db";
+import { type Backend, evaluations, reportEpochsAtomically, type RunEventInput, type RunRow, runs } from "@tunelab/db";
 import { eq } from "drizzle-orm";
 import type { Context } from "../context";
-import { badInput } from "../errors";
-import { publishRunEvents } from "../pubsub";
+import { badInput, isUuid, leaseLost } from "../errors";
+import { MAX_NOTIFY_PAYLOAD, publishRunEvents, RUN_EVENTS_CHANNEL } from "../pubsub";
 import { lockHeldRun, releaseWorker, requireWorker, setRunStatus } from "./lock-run";
 import { lockReportingRun } from "./report-lock";
 
@@ -51,8 +44,7 @@ export async function reportProgress(
 ): Promise<boolean> {
   if (!Number.isFinite(input.done) || (input.total != null && !Number.isFinite(input.total))) throw badInput("done and total must be finite numbers.");
   await ctx.handle.db.transaction(async (tx) => {
-    await requireWorker(tx, workerId, ctx.workerTokenId);
-    const run = await lockHeldRun(tx, workerId, runId, ctx.env.leaseSeconds);
+    const run = await lockReportingRun(tx, workerId, runId, ctx.workerTokenId, ctx.env.leaseSeconds);
     await publishRunEvents(tx, run, [
       { type: "PROGRESS", payload: { phase: input.phase.slice(0, 100), done: input.done, total: input.total ?? null } },
     ]);
@@ -69,8 +61,7 @@ export async function reportLogs(
   if (lines.length === 0) return true;
   if (lines.length > 1000) throw badInput("At most 1000 log lines per call.");
   await ctx.handle.db.transaction(async (tx) => {
-    await requireWorker(tx, workerId, ctx.workerTokenId);
-    const run = await lockHeldRun(tx, workerId, runId, ctx.env.leaseSeconds);
+    const run = await lockReportingRun(tx, workerId, runId, ctx.workerTokenId, ctx.env.leaseSeconds);
     const events: RunEventInput[] = lines.map((l) => {
       const at = l.at ? new Date(l.at) : undefined;
       return {
@@ -108,30 +99,26 @@ export async function reportEpochs(
   const byStep = new Map<number, (typeof clean)[number]>();
   for (const e of clean) if (!byStep.has(e.epoch)) byStep.set(e.epoch, e);
   const epochsToWrite = [...byStep.values()].sort((a, b) => a.epoch - b.epoch);
-  await ctx.handle.db.transaction(async (tx) => {
-    const run = await lockReportingRun(tx, workerId, runId, ctx.workerTokenId, ctx.env.leaseSeconds);
-    // Points that already exist stay as they are (a retried report is a no-op); what the insert RETURNs tells which
-    // epochs are new, so no scan of the run's points is needed. An epoch is published only when all its points are new:
-    // a retried epoch (even one with an extra metric) is never published twice.
-    const { insertedPoints } = await recordMetricPoints(
-      tx,
-      epochsToWrite.flatMap((e) => Object.entries(e.metrics).map(([key, value]) => ({ runId, key, step: e.epoch, value }))),
-      { onConflict: "ignore" },
-    );
-    const newPerStep = new Map<number, number>();
-    for (const p of insertedPoints) newPerStep.set(p.step, (newPerStep.get(p.step) ?? 0) + 1);
-    const fresh = epochsToWrite.filter((e) => {
-      const n = Object.keys(e.metrics).length;
-      // An epoch without metrics stores nothing, so it cannot be told apart from a retry; it is published (as before).
-      return n === 0 || newPerStep.get(e.epoch) === n;
+  // The common case in one round trip: lock + lease, points (existing ones kept, so a retried report is a no-op),
+  // summaries, rollups, an EPOCH event per epoch whose points were all new, and the NOTIFY (see reportEpochsAtomically).
+  const report = () =>
+    reportEpochsAtomically(ctx.handle.db, {
+      runId,
+      workerId,
+      tokenId: ctx.workerTokenId!,
+      leaseUntil: ctx.env.leaseSeconds ? new Date(Date.now() + ctx.env.leaseSeconds * 1000) : null,
+      epochs: epochsToWrite,
+      channel: RUN_EVENTS_CHANNEL,
+      maxPayloadBytes: MAX_NOTIFY_PAYLOAD,
     });
-    if (fresh.length === 0) return;
-    await publishRunEvents(
-      tx,
-      run,
-      fresh.map((e) => ({ type: "EPOCH", payload: { epoch: e.epoch, metrics: e.metrics } })),
-    );
+  if (ctx.workerTokenId && isUuid(workerId) && isUuid(runId) && (await report()) !== null) return true;
+  // Not held by this worker under this token (nothing was written): the step-by-step checks throw the precise error
+  // (UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, LEASE_LOST). Should they pass (the run changed in between), report again.
+  await ctx.handle.db.transaction(async (tx) => {
+    await requireWorker(tx, workerId, ctx.workerTokenId);
+    await lockHeldRun(tx, workerId, runId);
   });
+  if ((await report()) === null) throw leaseLost(runId);
   return true;
 }
 

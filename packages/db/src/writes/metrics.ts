@@ -26,10 +26,10 @@ export interface RecordMetricPointsResult {
 
 /**
  * Writes metric points and keeps each (run, key) summary and the step rollups (metric_rollups, one row per bucket of
- * each METRIC_ROLLUP_WIDTHS width) current, in ONE statement inside the caller's transaction (its own transaction when
- * given the database). Re-sending a point upserts it (the primary key is run/key/step), so a retried epoch report never
- * duplicates anything; only newly inserted points add to `count`. Values are checked (finite, integer step >= 0) before
- * anything is written.
+ * each METRIC_ROLLUP_WIDTHS width) current, in ONE statement (the database function tunelab_record_metric_points,
+ * migration 0002) inside the caller's transaction (its own transaction when given the database). Re-sending a point
+ * upserts it (the primary key is run/key/step), so a retried epoch report never duplicates anything; only newly
+ * inserted points add to `count`. Values are checked (finite, integer step >= 0) before anything is written.
  */
 export async function recordMetricPoints(
   db: Db | Tx,
@@ -48,70 +48,30 @@ export async function recordMetricPoints(
     unique.set(id, p);
   }
   const list = [...unique.values()];
-  const keys = [...new Set(list.map((p) => p.key))];
-  const conflict =
-    options.onConflict === "ignore"
-      ? sql`DO NOTHING`
-      : sql`DO UPDATE SET value = excluded.value, recorded_at = now()`;
-  const query = sql`
-    WITH ins AS (
-      INSERT INTO metric_points (run_id, key, step, value)
-      SELECT * FROM unnest(${pgArray(list.map((p) => p.runId))}::uuid[], ${pgArray(list.map((p) => p.key))}::text[],
-                           ${numArray(list.map((p) => p.step))}::int[], ${numArray(list.map((p) => p.value))}::float8[])
-      ON CONFLICT (run_id, key, step) ${conflict}
-      RETURNING run_id, key, step, value, (xmax = 0) AS inserted
-    ), summaries AS (
-      -- max(ARRAY[a, b]) compares element by element: the b of the greatest a, without sorting each group.
-      INSERT INTO metric_summaries AS s (run_id, key, last, last_step, min, max, best, best_step, count, lower_is_better)
-      SELECT ins.run_id, ins.key, (max(ARRAY[step::float8, value]))[2], max(step), min(value), max(value),
-             CASE WHEN bool_or(k.lower) THEN min(value) ELSE max(value) END,
-             CASE WHEN bool_or(k.lower) THEN (min(ARRAY[value, step::float8]))[2]::int
-                  ELSE (-(max(ARRAY[value, -step::float8]))[2])::int END,
-             (count(*) FILTER (WHERE inserted))::int, bool_or(k.lower)
-      FROM ins JOIN unnest(${pgArray(keys)}::text[], ${`{${keys.map((k) => (isLowerBetter(k) ? "t" : "f")).join(",")}}`}::bool[]) AS k(key, lower)
-        ON k.key = ins.key
-      GROUP BY ins.run_id, ins.key
-      ON CONFLICT (run_id, key) DO UPDATE SET
-        last = CASE WHEN excluded.last_step >= s.last_step THEN excluded.last ELSE s.last END,
-        last_step = GREATEST(excluded.last_step, s.last_step),
-        min = LEAST(excluded.min, s.min),
-        max = GREATEST(excluded.max, s.max),
-        best = CASE WHEN s.lower_is_better THEN LEAST(excluded.best, s.best) ELSE GREATEST(excluded.best, s.best) END,
-        best_step = CASE WHEN (s.lower_is_better AND excluded.best < s.best) OR (NOT s.lower_is_better AND excluded.best > s.best)
-                         THEN excluded.best_step ELSE s.best_step END,
-        count = s.count + excluded.count,
-        updated_at = now()
-    ), rollups AS (
-      INSERT INTO metric_rollups AS r (run_id, key, width, bucket, last_step, last, min, max, count)
-      SELECT run_id, key, lv.width, step / lv.width, max(step), (max(ARRAY[step::float8, value]))[2], min(value), max(value),
-             (count(*) FILTER (WHERE inserted))::int
-      FROM ins CROSS JOIN unnest(${numArray([...METRIC_ROLLUP_WIDTHS])}::int[]) AS lv(width)
-      GROUP BY run_id, key, lv.width, step / lv.width
-      ON CONFLICT (run_id, key, width, bucket) DO UPDATE SET
-        last = CASE WHEN excluded.last_step >= r.last_step THEN excluded.last ELSE r.last END,
-        last_step = GREATEST(excluded.last_step, r.last_step),
-        min = LEAST(excluded.min, r.min),
-        max = GREATEST(excluded.max, r.max),
-        count = r.count + excluded.count
-    )
-    SELECT run_id, key, step FROM ins WHERE inserted`;
-  const write = async (tx: Db | Tx): Promise<RecordMetricPointsResult> => {
-    const res = (await tx.execute(query)) as unknown as { rows?: Record<string, unknown>[] } | Record<string, unknown>[];
-    const rows = Array.isArray(res) ? res : (res.rows ?? []);
-    const insertedPoints = rows.map((r) => ({ runId: String(r.run_id), key: String(r.key), step: Number(r.step) }));
-    return { inserted: insertedPoints.length, insertedPoints };
-  };
+  const res = (await db.execute(sql`
+    SELECT run_id, key, step FROM tunelab_record_metric_points(
+      ${pgArray(list.map((p) => p.runId))}::uuid[], ${pgArray(list.map((p) => p.key))}::text[],
+      ${numArray(list.map((p) => p.step))}::int[], ${numArray(list.map((p) => p.value))}::float8[],
+      ${pgArray(lowerIsBetterKeys(list.map((p) => p.key)))}::text[], ${numArray([...METRIC_ROLLUP_WIDTHS])}::int[],
+      ${options.onConflict === "ignore"}::boolean)`)) as unknown as { rows?: Record<string, unknown>[] } | Record<string, unknown>[];
   // One statement is atomic on its own: no nested transaction (savepoint round trips) inside the caller's transaction.
-  return write(db);
+  const rows = Array.isArray(res) ? res : (res.rows ?? []);
+  const insertedPoints = rows.map((r) => ({ runId: String(r.run_id), key: String(r.key), step: Number(r.step) }));
+  return { inserted: insertedPoints.length, insertedPoints };
+}
+
+/** The distinct keys among these whose best value is the lowest (see isLowerBetter). */
+export function lowerIsBetterKeys(keys: Iterable<string>): string[] {
+  return [...new Set(keys)].filter(isLowerBetter);
 }
 
 /** Strings as one Postgres array literal parameter (the same on node-postgres and PGlite). */
-function pgArray(values: string[]): string {
+export function pgArray(values: string[]): string {
   return `{${values.map((v) => `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`).join(",")}}`;
 }
 
 /** Finite numbers as one Postgres array literal (String() round-trips a double exactly). */
-function numArray(values: number[]): string {
+export function numArray(values: number[]): string {
   return `{${values.map((v) => String(v)).join(",")}}`;
 }
 
