@@ -106,14 +106,18 @@ BEGIN
   FROM unnest(v_fresh) WITH ORDINALITY AS f(epoch, ord)
   JOIN unnest(p_epochs, p_metrics) AS m(epoch, metrics) ON m.epoch = f.epoch;
 
-  SELECT json_build_object('runId', p_run, 'projectId', v_project, 'lastSeq', v_last, 'updated', true,
-           'events', json_agg(json_build_object('runId', p_run, 'seq', v_last - v_n + f.ord, 'type', 'EPOCH',
-                                                'payload', json_build_object('epoch', f.epoch, 'metrics', m.metrics),
-                                                'at', p_at_text) ORDER BY f.ord))::text
-  INTO v_payload
-  FROM unnest(v_fresh) WITH ORDINALITY AS f(epoch, ord)
-  JOIN unnest(p_epochs, p_metrics) AS m(epoch, metrics) ON m.epoch = f.epoch;
-  IF octet_length(v_payload) > p_max_payload THEN
+  -- An EPOCH event takes at least ~130 bytes of JSON (run id, seq, type, epoch, time): past p_max_payload / 120
+  -- events, skip building a payload that would be dropped anyway.
+  IF v_n * 120 <= p_max_payload THEN
+    SELECT json_build_object('runId', p_run, 'projectId', v_project, 'lastSeq', v_last, 'updated', true,
+             'events', json_agg(json_build_object('runId', p_run, 'seq', v_last - v_n + f.ord, 'type', 'EPOCH',
+                                                  'payload', json_build_object('epoch', f.epoch, 'metrics', m.metrics),
+                                                  'at', p_at_text) ORDER BY f.ord))::text
+    INTO v_payload
+    FROM unnest(v_fresh) WITH ORDINALITY AS f(epoch, ord)
+    JOIN unnest(p_epochs, p_metrics) AS m(epoch, metrics) ON m.epoch = f.epoch;
+  END IF;
+  IF v_payload IS NULL OR octet_length(v_payload) > p_max_payload THEN
     v_payload := json_build_object('runId', p_run, 'projectId', v_project, 'lastSeq', v_last, 'updated', true)::text;
   END IF;
   PERFORM pg_notify(p_channel, v_payload);
