@@ -1,4 +1,8 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
 import { migrate } from "drizzle-orm/pglite/migrator";
@@ -15,15 +19,25 @@ export interface PgliteOptions {
   migrate?: boolean;
 }
 
+/**
+ * Settings of the embedded database. Postgres' default 128MB of shared_buffers costs ~100 MiB of the API's resident
+ * memory inside PGlite; the data files sit in the OS page cache underneath, so a small buffer cache loses little.
+ */
+export const EMBEDDED_SETTINGS = ["shared_buffers=32MB"];
+
 /** Opens embedded PostgreSQL (PGlite): no server, one connection, data in a local directory. */
 export async function openPglite(options: PgliteOptions): Promise<DbHandle> {
   const location = options.dataDir ?? "memory://";
   let client: PGlite;
   try {
-    if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
+    if (options.dataDir) {
+      await mkdir(options.dataDir, { recursive: true });
+      if (!options.loadDataDir && !existsSync(path.join(options.dataDir, "PG_VERSION"))) await initdbInChildProcess(options.dataDir);
+    }
     client = await PGlite.create({
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
       ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+      startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS.flatMap((setting) => ["-c", setting])],
     });
   } catch (error) {
     throw new DatabaseConnectionError(
@@ -59,4 +73,20 @@ export async function openPglite(options: PgliteOptions): Promise<DbHandle> {
       (await client.query<T>(text, params)).rows,
     close: () => client.close(),
   };
+}
+
+/**
+ * Runs initdb for a new data directory in a short-lived child process: it peaks at ~800 MiB, and a WASM instance's
+ * memory never shrinks, so done in-process it would stay in the API for its whole life.
+ */
+async function initdbInChildProcess(dataDir: string): Promise<void> {
+  const script = fileURLToPath(new URL("./pglite-initdb.mjs", import.meta.url));
+  const stderr: Buffer[] = [];
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, [script, dataDir], { stdio: ["ignore", "ignore", "pipe"] });
+    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    child.once("error", reject);
+    child.once("exit", resolve);
+  });
+  if (code !== 0) throw new Error(`initdb exited with ${code}: ${Buffer.concat(stderr).toString("utf8").trim().slice(-2000)}`);
 }

@@ -1,5 +1,5 @@
 import { artifacts, type ModelRow, models } from "@tunelab/db";
-import { packTar } from "@tunelab/trainer/models";
+import { packTar } from "../trainer";
 import { eq } from "drizzle-orm";
 import type { Context } from "../context";
 import { AppError, badInput, isUuid, notFound } from "../errors";

@@ -1,5 +1,5 @@
 import type { LayerInfo } from "@tunelab/db";
-import { unpackTar } from "@tunelab/trainer/models";
+import { unpackTar } from "../trainer";
 import { badInput } from "../errors";
 
 interface ModelJson {
