@@ -53,3 +53,12 @@ const stop = async () => {
 process.on("SIGTERM", () => void stop());
 process.on("SIGINT", () => void stop());
 process.on("disconnect", () => void stop());
+
+// BENCH_MEM_LOG=1: print this process's memory composition every 2 s (what RSS is made of: V8 heap, buffers, the rest).
+if (process.env.BENCH_MEM_LOG) {
+  setInterval(() => {
+    const m = process.memoryUsage();
+    const mib = (n: number) => Math.round(n / 2 ** 20);
+    console.error(`api memory MiB: rss ${mib(m.rss)}, heapTotal ${mib(m.heapTotal)}, heapUsed ${mib(m.heapUsed)}, external ${mib(m.external)}, arrayBuffers ${mib(m.arrayBuffers)}`);
+  }, 2000).unref();
+}

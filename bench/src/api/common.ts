@@ -10,6 +10,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { API_NODE_FLAGS } from "@tunelab/api/node-flags";
 import pg from "pg";
 
 export const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -213,7 +214,8 @@ export function childExecArgv(profileName?: string): string[] {
  */
 export async function startApiProcess(opts: { databaseUrl?: string; dataDir: string; env?: Record<string, string>; name?: string }): Promise<ApiProcess> {
   const child = fork(path.join(HERE, "api-process.ts"), [], {
-    execArgv: childExecArgv(opts.name ?? "api"),
+    // The flags `pnpm start` gives the API, so the benchmark measures the process users run.
+    execArgv: [...API_NODE_FLAGS, ...childExecArgv(opts.name ?? "api")],
     cwd: BENCH_DIR,
     env: {
       ...process.env,
