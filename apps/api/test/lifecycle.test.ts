@@ -161,6 +161,10 @@ describe.each(testDrivers())("run lifecycle over HTTP + graphql-ws on %s", (driv
     await worker.register();
     expect((await worker.claim()).run.id).toBe(running.id);
     await worker.start(running.id);
+    // The run is configured for 2 epochs: a report of epoch 3 is bad input, and stores nothing.
+    const tooFar = await worker.epochs(running.id, [{ epoch: 2, metrics: { loss: 1 } }, { epoch: 3, metrics: { loss: 1 } }]);
+    expect(tooFar.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    expect(tooFar.errors?.[0]?.message).toMatch(/epoch 3 is above the 2 epochs this run is configured for/);
     const c2 = await api.q<any>(`mutation($id: ID!) { cancelRun(id: $id) { status cancelRequested } }`, { id: running.id });
     expect(c2.cancelRun).toEqual({ status: "RUNNING", cancelRequested: true });
     expect((await worker.heartbeat(running.id)).data.heartbeat.cancelRequested).toBe(true);

@@ -105,7 +105,11 @@ export function machineLine(m: MachineInfo): string {
  * Writes bench/results/<name>-<timestamp>.json and replaces this benchmark's block in docs/benchmarks.md (between
  * markers, so other sections of the file are left alone).
  */
-export async function publish(name: string, title: string, machine: MachineInfo, data: unknown, markdown: string): Promise<string> {
+/**
+ * Writes bench/results/<name>-<time>.json and replaces the `blockKey` block (default: name) of docs/benchmarks.md with
+ * the table, the command line as given and the machine.
+ */
+export async function publish(name: string, title: string, machine: MachineInfo, data: unknown, markdown: string, blockKey = name): Promise<string> {
   machine.loadAvgEnd = os.loadavg().map((v) => round(v, 2));
   await mkdir(RESULTS_DIR, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
@@ -113,13 +117,14 @@ export async function publish(name: string, title: string, machine: MachineInfo,
   await writeFile(file, JSON.stringify({ name, machine, data }, null, 2) + "\n");
   if (!flag("no-docs")) {
     await mkdir(path.dirname(DOCS_FILE), { recursive: true });
-    const start = `<!-- bench:${name}:start -->`;
-    const end = `<!-- bench:${name}:end -->`;
+    const start = `<!-- bench:${blockKey}:start -->`;
+    const end = `<!-- bench:${blockKey}:end -->`;
+    const args = process.argv.slice(2).map((a) => (/^[\w.,:=/-]+$/.test(a) ? a : JSON.stringify(a)));
     const block = [
       start,
       `## ${title}`,
       "",
-      `Command: \`pnpm --filter @tunelab/bench ${name}\` · run ${machine.startedAt} · ${machineLine(machine)}.`,
+      `Command: \`pnpm --filter @tunelab/bench ${[name, ...args].join(" ")}\` · run ${machine.startedAt} · ${machineLine(machine)}.`,
       `Raw results: \`bench/results/${path.basename(file)}\`.`,
       "",
       markdown.trim(),

@@ -20,6 +20,8 @@ export interface SystemRunSpec {
   freeze?: { upToIndex?: number; layers?: string[] } | null;
   config: { learningRate: number; epochs: number; batchSize: number; optimizer: string; validationSplit: number; seed: number };
   subscribers: number;
+  /** Training backend for both the standalone run and the worker (default CPU). */
+  backend?: "CPU" | "WASM";
 }
 
 export interface SystemRunResult {
@@ -72,7 +74,7 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
       if (!baseModelId) throw new Error(`no base model ${spec.baseModel} (have ${models.map((m) => m.name).join(", ")})`);
     }
     const launched = await gql.q<any>(LAUNCH.replace("{ id }", "{ id frozenLayers }"), {
-      i: { datasetId, baseModelId, freeze: spec.freeze ?? null, config: spec.config, backends: ["CPU"], name: "bench-system-run" },
+      i: { datasetId, baseModelId, freeze: spec.freeze ?? null, config: spec.config, backends: [spec.backend ?? "CPU"], name: "bench-system-run" },
     });
     const runId: string = launched.launchRun.id;
     const apiCpu0 = api.cpuSeconds();
@@ -102,7 +104,7 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
         subs!.send({ type: "connect", urls: [api.url], runId, n: spec.subscribers });
       });
     }
-    worker = fork(path.join(REPO_ROOT, "apps/worker/src/main.ts"), ["--api", api.url, "--token", WORKER_TOKEN, "--backends", "cpu", "--name", "bench-worker", "--data-dir", dataDir, "--poll", "0.2", "--log-level", "warn"], {
+    worker = fork(path.join(REPO_ROOT, "apps/worker/src/main.ts"), ["--api", api.url, "--token", WORKER_TOKEN, "--backends", (spec.backend ?? "CPU").toLowerCase(), "--name", "bench-worker", "--data-dir", dataDir, "--poll", "0.2", "--log-level", "warn"], {
       execArgv: childExecArgv(),
       cwd: BENCH_DIR,
       stdio: ["ignore", "inherit", "inherit", "ipc"],

@@ -4,7 +4,7 @@
  * backend (tfjs CPU).
  *
  *   pnpm --filter @tunelab/bench tracking-overhead [--epochs 300] [--batch 2] [--subscribers 100] [--repeat 2]
- *     [--dataset iris] [--base-model NAME] [--lr 0.01]
+ *     [--dataset iris] [--base-model NAME] [--freeze-up-to INDEX] [--lr 0.01] [--backend cpu|wasm]
  *
  * iris with batch 2: 60 steps per epoch, ~15 epochs/s and ~20 s of training on a quiet 2-core machine (more reports per
  * second than a real run, so the overhead measured is an upper bound).
@@ -25,9 +25,14 @@ const BATCH = Number(arg("batch", "2"));
 // `--dataset spam-assassin --base-model text-sotu-vs-moby --epochs 5 --batch 32` (epochs of seconds, not milliseconds).
 const DATASET = arg("dataset", "iris");
 const BASE_MODEL = arg("base-model", "");
+const FREEZE_UP_TO = arg("freeze-up-to", "");
+const BACKEND = arg("backend", "cpu").toUpperCase();
+if (BACKEND !== "CPU" && BACKEND !== "WASM") throw new Error(`--backend must be cpu or wasm (got ${BACKEND.toLowerCase()})`);
 const spec = {
   dataset: DATASET,
   baseModel: BASE_MODEL || null,
+  freeze: FREEZE_UP_TO === "" ? null : { upToIndex: Number(FREEZE_UP_TO) },
+  backend: BACKEND,
   config: { learningRate: Number(arg("lr", "0.01")), epochs: EPOCHS, batchSize: BATCH, optimizer: "ADAM", validationSplit: 0.2, seed: 1 },
 };
 
@@ -63,9 +68,18 @@ async function main() {
       ],
     ) +
     `\n\nSystem run breakdown (median): claim to RUNNING ${round(med(system.map((s) => s.claimToRunning)), 0)} ms, RUNNING to first epoch ${round(med(system.map((s) => s.runningToFirstEpoch)), 0)} ms; CPU over the run: API process ${round(med(system.map((s) => s.apiCpuSeconds)), 2)} s, worker process (both threads, incl. startup) ${round(med(system.map((s) => s.workerCpuSeconds)), 2)} s.` +
-    `\n\nRun: ${DATASET} ${BASE_MODEL ? `fine-tuned from ${BASE_MODEL}` : "from scratch"}, ${EPOCHS} epochs, batch ${BATCH}, Adam, tfjs CPU backend; system = one API process on a fresh Postgres database, the real worker (apps/worker, training in its worker thread) and ${SUBSCRIBERS} live runEvents subscribers in a separate process. Standalone and system runs alternate.`;
+    `\n\nRun: ${DATASET} ${BASE_MODEL ? `fine-tuned from ${BASE_MODEL}` : "from scratch"}, ${spec.freeze ? `layers 0-${FREEZE_UP_TO} frozen, ` : ""}${EPOCHS} epochs, batch ${BATCH}, Adam, tfjs ${BACKEND} backend; system = one API process on a fresh Postgres database, the real worker (apps/worker, training in its worker thread) and ${SUBSCRIBERS} live runEvents subscribers in a separate process. Standalone and system runs alternate.`;
   console.log("\n" + md);
-  await publish("tracking-overhead", "Tracking overhead: standalone fineTune vs API + worker + live subscribers", machine, { epochs: EPOCHS, subscribers: SUBSCRIBERS, standalone, system, raw }, md);
+  // The iris stress case and a realistic run (--dataset ...) keep a block each in docs/benchmarks.md.
+  const realistic = DATASET !== "iris";
+  await publish(
+    "tracking-overhead",
+    `Tracking overhead${realistic ? ` (${DATASET}${BASE_MODEL ? ` from ${BASE_MODEL}` : ""}, ${BACKEND})` : " (iris stress case)"}: standalone fineTune vs API + worker + live subscribers`,
+    machine,
+    { spec, epochs: EPOCHS, subscribers: SUBSCRIBERS, standalone, system, raw },
+    md,
+    realistic ? `tracking-overhead-${DATASET}` : "tracking-overhead",
+  );
 }
 
 await main();

@@ -1,25 +1,25 @@
 /**
  * Child process of worker-memory and tracking-overhead: one fine-tuning run with @tunelab/trainer's fineTune on the
- * tfjs CPU backend (what the worker uses on this machine), no API. Per epoch it records the time, this process's RSS
+ * spec's backend (default CPU), selected with the trainer's selectBackend like the worker does (same kernels), no API. Per epoch it records the time, this process's RSS
  * and heap, and tf.memory().numTensors; prints one JSON line `{"result": ...}` at the end.
  *
  *   tsx src/api/train-standalone.ts '<json: {dataset, baseModel?, freeze?, config}>'
  */
 import * as tf from "@tensorflow/tfjs-core";
-import "@tensorflow/tfjs-backend-cpu";
 import { fineTune, loadBuiltinBaseModel, loadDataset } from "@tunelab/trainer";
+import { selectBackend } from "@tunelab/trainer/backends";
 
 interface Spec {
   dataset: string;
   baseModel?: string | null;
   freeze?: { upToIndex?: number; layers?: string[] } | null;
   config: Parameters<typeof fineTune>[0]["config"];
+  backend?: "CPU" | "WASM";
 }
 const spec = JSON.parse(process.argv[2] ?? "{}") as Spec;
 const now = () => performance.timeOrigin + performance.now();
 
-await tf.setBackend("cpu");
-await tf.ready();
+await selectBackend([spec.backend ?? "CPU"]);
 const t0 = now();
 const dataset = await loadDataset({ kind: "builtin", name: spec.dataset });
 const base = spec.baseModel ? await loadBuiltinBaseModel(spec.baseModel) : null;

@@ -60,7 +60,8 @@ $fn$;
 --> statement-breakpoint
 -- tunelab_report_epochs: the worker's reportEpochs for a run it holds. Returns the run's last event seq, or NULL when
 -- the run is not held by this worker under this token (nothing written; the caller finds out which check failed).
--- 1. Lock the run and extend its lease (only if held by p_worker, active, and the worker registered with p_token).
+-- 1. Lock the run and extend its lease (only if held by p_worker, active, and the worker registered with p_token);
+--    an epoch above the run's configured count raises SQLSTATE 22023 (nothing written).
 -- 2. Write the points, keeping existing ones (a retried report is a no-op).
 -- 3. An epoch is fresh when every one of its points was new (an epoch without points counts as fresh): append one
 --    EPOCH event per fresh epoch with dense seqs from runs.last_event_seq, and queue one NOTIFY on p_channel (sent at
@@ -74,6 +75,7 @@ CREATE OR REPLACE FUNCTION tunelab_report_epochs(
 LANGUAGE plpgsql AS $fn$
 DECLARE
   v_project uuid;
+  v_epochs int;
   v_last int;
   v_new_steps int[];
   v_fresh int[];
@@ -83,9 +85,14 @@ BEGIN
   UPDATE runs AS r SET lease_expires_at = coalesce(p_lease_until, r.lease_expires_at)
   WHERE r.id = p_run AND r.worker_id = p_worker AND r.status IN ('PREPARING', 'RUNNING')
     AND EXISTS (SELECT 1 FROM workers AS w WHERE w.id = p_worker AND w.token_id = p_token)
-  RETURNING r.project_id, r.last_event_seq INTO v_project, v_last;
+  RETURNING r.project_id, r.last_event_seq, r.epochs INTO v_project, v_last, v_epochs;
   IF NOT FOUND THEN
     RETURN NULL;
+  END IF;
+  -- A run trains at most its configured epochs (early stopping only ends it sooner).
+  IF (SELECT max(e) FROM unnest(p_epochs) AS e) > v_epochs THEN
+    RAISE EXCEPTION 'epoch % is above the % epochs this run is configured for', (SELECT max(e) FROM unnest(p_epochs) AS e), v_epochs
+      USING ERRCODE = '22023';
   END IF;
 
   SELECT coalesce(array_agg(p.step), '{}') INTO v_new_steps

@@ -10,7 +10,7 @@ import { createTestDb, testDrivers, type TestDb } from "./testing";
 import { seedRunGraph, sqlState } from "./test-fixtures";
 import { appendRunEvents } from "./writes/events";
 import { rebuildMetricRollups, recordMetricPoints } from "./writes/metrics";
-import { reportEpochsAtomically } from "./writes/report-epochs";
+import { EpochOutOfRangeError, reportEpochsAtomically } from "./writes/report-epochs";
 
 describe.each(testDrivers())("data layer on %s", (driver) => {
   let h: TestDb;
@@ -242,6 +242,9 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
     expect(await reportEpochsAtomically(h.db, { ...base, leaseUntil: null, epochs: [{ epoch: 2, metrics: { loss: 9, acc: 9 } }, epoch(3)], at })).toBe(3);
     // A retried epoch with an extra metric stores the new point but publishes nothing.
     expect(await reportEpochsAtomically(h.db, { ...base, leaseUntil: null, epochs: [{ epoch: 3, metrics: { loss: 1 / 3, acc: 0.3, f1: 0.5 } }], at })).toBe(3);
+    // The run is configured for 3 epochs: epoch 4 is refused, and nothing of the report is written.
+    await expect(reportEpochsAtomically(h.db, { ...base, leaseUntil, epochs: [epoch(4)], at })).rejects.toThrow(EpochOutOfRangeError);
+    await expect(reportEpochsAtomically(h.db, { ...base, leaseUntil, epochs: [epoch(4)], at })).rejects.toThrow(/epoch 4 is above the 3 epochs/);
     // Not held under this token / not active: null, nothing written.
     expect(await reportEpochsAtomically(h.db, { ...base, tokenId: other!.id, leaseUntil, epochs: [epoch(4)], at })).toBeNull();
     await h.db.update(runs).set({ status: "CANCELLED" }).where(eq(runs.id, run.id));
@@ -284,6 +287,7 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
     const [token] = await h.db.insert(workerTokens).values({ name: "t", tokenSha256: "d".repeat(64) }).returning();
     const [worker] = await h.db.insert(workers).values({ name: "w", backend: "CPU", backends: ["CPU"], device: "cpu", tokenId: token!.id }).returning();
     await h.db.update(runs).set({ status: "RUNNING", workerId: worker!.id }).where(eq(runs.id, run.id));
+    await h.db.update(runs).set({ epochs: 100 }).where(eq(runs.id, run.id));
     const notes: Record<string, unknown>[] = [];
     const stop = await h.listen("report_test_big", (p) => notes.push(JSON.parse(p)));
     const epochs = Array.from({ length: 100 }, (_, i) => ({ epoch: i + 1, metrics: { loss: 1 / (i + 1), val_loss: 2 / (i + 1) } }));

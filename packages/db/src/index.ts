@@ -13,4 +13,4 @@ export {
   type RecordMetricPointsResult,
 } from "./writes/metrics";
 export { appendRunEvents, type RunEventInput } from "./writes/events";
-export { reportEpochsAtomically, type EpochReport, type ReportEpochsInput } from "./writes/report-epochs";
+export { EpochOutOfRangeError, reportEpochsAtomically, type EpochReport, type ReportEpochsInput } from "./writes/report-epochs";

@@ -1,4 +1,4 @@
-import { type Backend, evaluations, reportEpochsAtomically, type RunEventInput, type RunRow, runs } from "@tunelab/db";
+import { type Backend, EpochOutOfRangeError, evaluations, reportEpochsAtomically, type RunEventInput, type RunRow, runs } from "@tunelab/db";
 import { eq } from "drizzle-orm";
 import type { Context } from "../context";
 import { badInput, isUuid, leaseLost } from "../errors";
@@ -110,6 +110,9 @@ export async function reportEpochs(
       epochs: epochsToWrite,
       channel: RUN_EVENTS_CHANNEL,
       maxPayloadBytes: MAX_NOTIFY_PAYLOAD,
+    }).catch((error: unknown) => {
+      if (error instanceof EpochOutOfRangeError) throw badInput(`${error.message}.`);
+      throw error;
     });
   if (ctx.workerTokenId && isUuid(workerId) && isUuid(runId) && (await report()) !== null) return true;
   // Not held by this worker under this token (nothing was written): the step-by-step checks throw the precise error
