@@ -50,6 +50,34 @@ describe("RunReporter", () => {
     reporter.close();
   });
 
+  it("sends the first epoch after a quiet spell at once, and coalesces a burst into a few reports per second", async () => {
+    const { api, batches } = fakeApi();
+    const sent: number[] = [];
+    const timed = { ...api, reportEpochs: async (...a: Parameters<ApiClient["reportEpochs"]>) => (sent.push(Date.now()), api.reportEpochs(...a)) } as ApiClient;
+    const reporter = new RunReporter(timed, "w", "r", log, { onLeaseLost: () => {}, minFlushIntervalMs: 200 });
+    const t0 = Date.now();
+    reporter.epoch(1, { loss: 1 });
+    await sleep(30);
+    expect(sent[0]! - t0).toBeLessThan(30); // not held back
+    // A burst: 60 epochs over ~600 ms (one every ~10 ms).
+    for (let epoch = 2; epoch <= 61; epoch++) {
+      reporter.epoch(epoch, { loss: 1 / epoch });
+      await sleep(10);
+    }
+    await reporter.drain();
+    expect(batches.flat()).toEqual(Array.from({ length: 61 }, (_, i) => i + 1));
+    expect(batches.length).toBeLessThanOrEqual(8);
+    for (let i = 1; i < sent.length; i++) expect(sent[i]! - sent[i - 1]!).toBeGreaterThanOrEqual(195);
+    // After a quiet spell longer than the interval, the next epoch goes at once again.
+    await sleep(250);
+    const before = sent.length;
+    const t1 = Date.now();
+    reporter.epoch(62, { loss: 0.01 });
+    await reporter.drain();
+    expect(sent.length).toBe(before + 1);
+    expect(sent[before]! - t1).toBeLessThan(30);
+  });
+
   it("waits for the gate (startRun) before sending epochs", async () => {
     const { api, batches } = fakeApi();
     const reporter = new RunReporter(api, "w", "r", log, { onLeaseLost: () => {} });

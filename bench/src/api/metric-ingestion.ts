@@ -35,6 +35,9 @@ const SECONDS = Number(arg("seconds", "6"));
 const WORKERS = Number(arg("workers", "4"));
 const BATCHES = arg("batches", "1,10,100").split(",").map(Number);
 const ROUNDS = Number(arg("rounds", "1"));
+/** The most epochs a run may have (the API's limit); a run's epochs are reported up to it. */
+const MAX_EPOCHS = 1000;
+for (const b of BATCHES) if (!(b >= 1 && MAX_EPOCHS % b === 0)) throw new Error(`--batches: each must divide ${MAX_EPOCHS} (got ${b})`);
 const KEYS = ["loss", "acc", "val_loss", "val_acc"];
 
 const metricsOf = (step: number) => ({ loss: 1 / (step + 1), acc: 1 - 1 / (step + 2), val_loss: 1.1 / (step + 1), val_acc: 1 - 1.2 / (step + 2) });
@@ -101,9 +104,16 @@ async function main() {
 
     for (const batch of BATCHES) {
       for (let round_ = 0; round_ < ROUNDS; round_++) {
-        // Fresh runs per phase so both paths insert into an equally filled table and never conflict.
-        const held: { workerId: string; runId: string }[] = [];
-        for (let w = 0; w < WORKERS; w++) held.push(await workerWithRunningRun(gql, datasetId, `ingest-b${batch}-r${round_}-w${w}`));
+        // Fresh runs per phase so both paths insert into an equally filled table and never conflict. A run takes at most
+        // its configured epochs (1,000, the API's limit), so each API client moves on to its next run when one is full:
+        // enough held runs per client for an upper bound of its rate (measured here: 186 / 1,640 / 4,475 epochs/s per
+        // client at 1 / 10 / 100 epochs per request).
+        const runsPerClient = Math.ceil((SECONDS * Math.min(batch * 250, 8000)) / MAX_EPOCHS) + 1;
+        const held: { workerId: string; runId: string }[][] = [];
+        for (let w = 0; w < WORKERS; w++) {
+          held.push([]);
+          for (let k = 0; k < runsPerClient; k++) held[w]!.push(await workerWithRunningRun(gql, datasetId, `ingest-b${batch}-r${round_}-w${w}-${k}`, { learningRate: 0.01, epochs: MAX_EPOCHS, batchSize: 8 }));
+        }
         const rawRuns: string[] = [];
         for (let w = 0; w < WORKERS; w++)
           rawRuns.push((await gql.q<any>(LAUNCH, { i: { datasetId, name: `raw-b${batch}-r${round_}-w${w}`, config: { learningRate: 0.01, epochs: 10, batchSize: 8 }, backends: ["TENSORFLOW_GPU"] } })).launchRun.id);
@@ -128,8 +138,13 @@ async function main() {
           );
         };
         const sendApi = async (c: number, first: number, n: number) => {
-          const epochs = Array.from({ length: n }, (_, i) => ({ epoch: first + i, metrics: metricsOf(first + i) }));
-          await gql.q(REPORT_EPOCHS, { w: held[c]!.workerId, r: held[c]!.runId, e: epochs });
+          // Steps 1..MAX_EPOCHS go to the client's first run, the next MAX_EPOCHS to its second, and so on (batch sizes
+          // divide MAX_EPOCHS, so a request never spans two runs).
+          const run = held[c]![Math.floor((first - 1) / MAX_EPOCHS)];
+          if (!run) throw new Error(`client ${c} used all ${runsPerClient} runs held for this phase; raise the estimate in metric-ingestion.ts`);
+          const offset = Math.floor((first - 1) / MAX_EPOCHS) * MAX_EPOCHS;
+          const epochs = Array.from({ length: n }, (_, i) => ({ epoch: first - offset + i, metrics: metricsOf(first + i) }));
+          await gql.q(REPORT_EPOCHS, { w: run.workerId, r: run.runId, e: epochs });
         };
 
         const order: ("raw" | "api")[] = round_ % 2 === 0 ? ["raw", "api"] : ["api", "raw"];
