@@ -15,6 +15,16 @@ export const test = base.extend({
   },
 });
 
+/**
+ * Opens a dashboard page and waits until React has hydrated it: the nav's connection status turns "Live" only in the
+ * browser, once the GraphQL WebSocket is up. Typing into a server-rendered input before hydration is lost (React resets
+ * the controlled value), which made filter specs flaky.
+ */
+export async function openPage(page: Page, path: string): Promise<void> {
+  await page.goto(path);
+  await expect(page.getByTestId("ws-state")).toContainText("Live", { timeout: 30_000 });
+}
+
 /** Full-page screenshot written to e2e/screenshots/<name>.png (git-ignored) for people to look at. */
 export async function snap(page: Page, name: string): Promise<void> {
   mkdirSync(screenshotDir, { recursive: true });

@@ -1,4 +1,4 @@
-import { expect, snap, test } from "../../support/fixtures";
+import { expect, openPage, snap, test } from "../../support/fixtures";
 import { launchRun, smallDatasets, uniqueName, waitForStatus } from "../../support/api";
 
 test("select two runs in the table and compare them: differing config keys are highlighted", async ({ page }) => {
@@ -11,7 +11,7 @@ test("select two runs in the table and compare them: differing config keys are h
   await waitForStatus(a.id, ["SUCCEEDED", "FAILED"], 300_000);
   await waitForStatus(b.id, ["SUCCEEDED", "FAILED"], 300_000);
 
-  await page.goto("/runs");
+  await openPage(page, "/runs");
   await page.getByLabel("Name contains").fill(prefix);
   // The name filter applies after a short debounce; select only once it has (the URL carries it), or the filter change
   // lands after the click on Compare.

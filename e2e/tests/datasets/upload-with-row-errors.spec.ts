@@ -1,4 +1,4 @@
-import { expect, snap, test } from "../../support/fixtures";
+import { expect, openPage, snap, test } from "../../support/fixtures";
 import { uniqueName } from "../../support/api";
 
 const header = "sepal_length,sepal_width,petal_length,petal_width,label";
@@ -6,7 +6,7 @@ const good = Array.from({ length: 30 }, (_, i) => `${5 + (i % 7) / 10},${3 + (i 
 
 test("upload a dataset: bad rows are listed, then a fixed file registers a version with its class distribution", async ({ page }) => {
   const name = uniqueName("e2e-upload");
-  await page.goto("/datasets");
+  await openPage(page, "/datasets");
   await expect(page.getByRole("heading", { name: "Datasets", exact: true })).toBeVisible();
 
   const bad = [header, ...good.slice(0, 10), "5.1,oops,1.4,0.2,a", ...good.slice(10), "4.9,3.0,1.4", ""].join("\n");

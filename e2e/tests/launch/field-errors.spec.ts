@@ -1,7 +1,7 @@
-import { expect, snap, test } from "../../support/fixtures";
+import { expect, openPage, snap, test } from "../../support/fixtures";
 
 test("the API's validation errors appear next to the fields they concern", async ({ page }) => {
-  await page.goto("/launch");
+  await openPage(page, "/launch");
   await expect(page.getByRole("heading", { name: "Launch a run" })).toBeVisible();
   await page.getByLabel("Learning rate").fill("5");
   await page.getByLabel("Epochs", { exact: true }).fill("0");

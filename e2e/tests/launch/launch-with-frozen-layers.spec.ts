@@ -1,4 +1,4 @@
-import { expect, snap, test } from "../../support/fixtures";
+import { expect, openPage, snap, test } from "../../support/fixtures";
 import { fineTunablePair, uniqueName } from "../../support/api";
 
 test("launch a run with two frozen layers, watch epochs arrive live, see it succeed with an evaluation", async ({ page }) => {
@@ -7,7 +7,7 @@ test("launch a run with two frozen layers, watch epochs arrive live, see it succ
   const name = uniqueName("e2e-launch");
   const epochs = 3;
 
-  await page.goto("/launch");
+  await openPage(page, "/launch");
   await expect(page.getByRole("heading", { name: "Launch a run" })).toBeVisible();
   await page.getByLabel("Dataset", { exact: true }).selectOption(dataset.id);
   await page.getByLabel("Base model", { exact: true }).selectOption(model.id);

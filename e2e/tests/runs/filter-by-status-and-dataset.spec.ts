@@ -1,4 +1,4 @@
-import { expect, snap, test } from "../../support/fixtures";
+import { expect, openPage, snap, test } from "../../support/fixtures";
 import { cancelRun, launchRun, smallDatasets, uniqueName, waitForStatus } from "../../support/api";
 
 test("filter the runs table by status and by dataset", async ({ page }) => {
@@ -15,7 +15,7 @@ test("filter the runs table by status and by dataset", async ({ page }) => {
   await waitForStatus(cancelled.id, ["CANCELLED"], 30_000);
 
   try {
-    await page.goto("/runs");
+    await openPage(page, "/runs");
     await page.getByLabel("Name contains").fill(prefix);
     await expect(page).toHaveURL(new RegExp(`[?&]q=${prefix}`)); // the debounced name filter has applied
     const rows = page.getByTestId("run-row");
