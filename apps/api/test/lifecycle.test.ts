@@ -48,6 +48,11 @@ describe.each(testDrivers())("run lifecycle over HTTP + graphql-ws on %s", (driv
     expect((await worker.progress(launched.id, "download-model", 50, 100)).data.reportProgress).toBe(true);
     expect((await worker.start(launched.id)).data.startRun).toMatchObject({ status: "RUNNING", backend: "TENSORFLOW" });
     await worker.log(launched.id, "training started");
+    // Numbered lines: a retry after a lost answer (lines 1-2 again, with 3) stores each line once.
+    const line = (seq: number) => ({ level: "info", message: `numbered ${seq}`, seq });
+    expect((await worker.logs(launched.id, [line(1), line(2)])).errors).toBeUndefined();
+    expect((await worker.logs(launched.id, [line(1), line(2), line(3)])).errors).toBeUndefined();
+    expect((await worker.logs(launched.id, [line(0)])).errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
     for (let e = 1; e <= 3; e++) {
       const r = await worker.epochs(launched.id, [{ epoch: e, metrics: { loss: 1 / e, acc: 0.5 + e / 10, val_loss: 1.1 / e, val_acc: 0.45 + e / 10 } }]);
       expect(r.errors).toBeUndefined();
@@ -72,6 +77,7 @@ describe.each(testDrivers())("run lifecycle over HTTP + graphql-ws on %s", (driv
     expect(list.filter((e) => e.__typename === "StatusChanged").map((e) => e.status)).toEqual(["QUEUED", "PREPARING", "RUNNING", "SUCCEEDED"]);
     expect(list.some((e) => e.__typename === "Progress" && e.phase === "download-model")).toBe(true);
     expect(list.some((e) => e.__typename === "LogLine" && e.message === "training started")).toBe(true);
+    expect(list.filter((e) => e.__typename === "LogLine" && e.message.startsWith("numbered")).map((e) => e.message)).toEqual(["numbered 1", "numbered 2", "numbered 3"]);
 
     const run = (
       await api.q<any>(

@@ -52,10 +52,14 @@ export class TestWorker {
   }
 
   log(runId: string, message: string) {
+    return this.logs(runId, [{ level: "info", message }]);
+  }
+
+  logs(runId: string, lines: { level: string; message: string; seq?: number }[]) {
     return this.api.gql<any>(`mutation($w: ID!, $r: ID!, $l: [LogInput!]!) { reportLogs(workerId: $w, runId: $r, lines: $l) }`, {
       w: this.id,
       r: runId,
-      l: [{ level: "info", message }],
+      l: lines,
     });
   }
 

@@ -2,7 +2,7 @@ import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import type { ApiClient } from "./api/client";
 import { ApiError, LeaseLostError } from "./api/errors";
-import type { EpochInput, ProgressInput } from "./api/types";
+import type { EpochInput, LogInput, ProgressInput } from "./api/types";
 import { RunReporter, finiteMetrics } from "./reporter";
 
 const log = pino({ level: "silent" });
@@ -12,6 +12,7 @@ function fakeApi(behaviour: { failEpochCalls?: number; leaseLostOnEpoch?: number
   const stored = new Map<number, Record<string, number>>();
   const batches: number[][] = [];
   const progress: { at: number; input: ProgressInput }[] = [];
+  const logs: LogInput[] = [];
   let epochCalls = 0;
   const api = {
     async reportEpochs(_w: string, _r: string, epochs: EpochInput[], options?: { onRetry?: (...a: unknown[]) => void }) {
@@ -29,12 +30,14 @@ function fakeApi(behaviour: { failEpochCalls?: number; leaseLostOnEpoch?: number
       batches.push(epochs.map((e) => e.epoch));
       for (const e of epochs) if (!stored.has(e.epoch)) stored.set(e.epoch, e.metrics);
     },
-    async reportLogs() {},
+    async reportLogs(_w: string, _r: string, lines: LogInput[]) {
+      logs.push(...lines);
+    },
     async reportProgress(_w: string, _r: string, input: ProgressInput) {
       progress.push({ at: Date.now(), input });
     },
   };
-  return { api: api as unknown as ApiClient, stored, batches, progress };
+  return { api: api as unknown as ApiClient, stored, batches, progress, logs };
 }
 
 describe("RunReporter", () => {
@@ -76,6 +79,14 @@ describe("RunReporter", () => {
     await reporter.drain();
     expect(sent.length).toBe(before + 1);
     expect(sent[before]! - t1).toBeLessThan(30);
+  });
+
+  it("numbers log lines from 1, so the API can skip the ones a retry sends again", async () => {
+    const { api, logs } = fakeApi();
+    const reporter = new RunReporter(api, "w", "r", log, { onLeaseLost: () => {}, minFlushIntervalMs: 0 });
+    for (const m of ["a", "b", "c"]) reporter.logLine("info", m);
+    await reporter.drain();
+    expect(logs.map((l) => [l.seq, l.message])).toEqual([[1, "a"], [2, "b"], [3, "c"]]);
   });
 
   it("waits for the gate (startRun) before sending epochs", async () => {

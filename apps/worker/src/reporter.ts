@@ -45,6 +45,8 @@ export class RunReporter {
   readonly sentEpochs = new Set<number>();
   private gatePromise: Promise<unknown> | undefined;
   private lastFlushAt = 0;
+  /** Log lines are numbered per run attempt (one reporter per attempt), so the API can skip re-sent ones. */
+  private logSeq = 0;
 
   constructor(
     private readonly api: ApiClient,
@@ -69,7 +71,7 @@ export class RunReporter {
   }
 
   logLine(level: string, message: string): void {
-    this.logs.push({ level, message: message.slice(0, 4000), at: new Date().toISOString() });
+    this.logs.push({ level, message: message.slice(0, 4000), at: new Date().toISOString(), seq: ++this.logSeq });
     this.kick();
   }
 

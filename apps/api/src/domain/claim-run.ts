@@ -44,6 +44,8 @@ export async function claimRun(ctx: Context, workerId: string): Promise<ClaimedR
       device: worker.device,
       attempt: run!.attempt + 1,
       leaseExpiresAt,
+      // The new attempt's worker numbers its log lines from 1.
+      reportedLogSeq: 0,
       error: null,
       errorStep: null,
     });

@@ -56,13 +56,19 @@ export async function reportLogs(
   ctx: Context,
   workerId: string,
   runId: string,
-  lines: { level: string; message: string; at?: Date | string | null }[],
+  lines: { level: string; message: string; at?: Date | string | null; seq?: number | null }[],
 ): Promise<boolean> {
   if (lines.length === 0) return true;
   if (lines.length > 1000) throw badInput("At most 1000 log lines per call.");
+  for (const l of lines) if (l.seq != null && !(Number.isInteger(l.seq) && l.seq >= 1)) throw badInput(`seq must be an integer >= 1 (got ${l.seq}).`);
   await ctx.handle.db.transaction(async (tx) => {
     const run = await lockReportingRun(tx, workerId, runId, ctx.workerTokenId, ctx.env.leaseSeconds);
-    const events: RunEventInput[] = lines.map((l) => {
+    // Numbered lines already stored (a retried report whose answer was lost) are skipped; unnumbered ones always go in.
+    const fresh = lines.filter((l) => l.seq == null || l.seq > run.reportedLogSeq);
+    if (fresh.length === 0) return;
+    const highest = Math.max(0, ...fresh.map((l) => l.seq ?? 0));
+    if (highest > run.reportedLogSeq) await tx.update(runs).set({ reportedLogSeq: highest }).where(eq(runs.id, runId));
+    const events: RunEventInput[] = fresh.map((l) => {
       const at = l.at ? new Date(l.at) : undefined;
       return {
         type: "LOG",

@@ -237,6 +237,8 @@ export type LogInput = {
   at?: InputMaybe<Scalars['DateTime']['input']>;
   level: Scalars['String']['input'];
   message: Scalars['String']['input'];
+  /** The line's number in this attempt, from 1 and increasing: a retried report skips the lines already stored. Optional. */
+  seq?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type LogLine = {

@@ -87,6 +87,8 @@ export interface LogInput {
   level: string;
   message: string;
   at?: string;
+  /** Line number in this run attempt, from 1: the API skips lines it already stored, so a retry duplicates nothing. */
+  seq?: number;
 }
 
 export interface EvaluationInput {

@@ -66,6 +66,11 @@ export const runs = pgTable(
     errorStep: text("error_step"),
     /** Highest run_events.seq handed out; incremented atomically so events of one run stay totally ordered. */
     lastEventSeq: bigint("last_event_seq", { mode: "number" }).notNull().default(0),
+    /**
+     * Highest log-line number (LogInput.seq) stored from the current attempt's worker, which numbers its lines from 1:
+     * a retried reportLogs skips what is stored. Reset by each claim.
+     */
+    reportedLogSeq: integer("reported_log_seq").notNull().default(0),
 
     createdAt: createdAt(),
     startedAt: tstz("started_at"),

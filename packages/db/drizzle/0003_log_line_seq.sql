@@ -1,0 +1,1 @@
+ALTER TABLE "runs" ADD COLUMN "reported_log_seq" integer DEFAULT 0 NOT NULL;
