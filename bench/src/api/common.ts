@@ -290,6 +290,19 @@ export function procMemory(pid: number): { rssMiB: number; peakMiB: number } {
   }
 }
 
+/** CPU seconds used so far by every Postgres backend connected to the database, by pid (from /proc; same machine). */
+export async function postgresBackendCpu(admin: pg.Pool | pg.Client, dbName: string): Promise<Map<number, number>> {
+  const pids = (await admin.query("SELECT pid FROM pg_stat_activity WHERE datname = $1", [dbName])).rows.map((r) => Number(r.pid));
+  return new Map(pids.map((pid) => [pid, procCpuSeconds(pid)]));
+}
+
+/** CPU seconds between two postgresBackendCpu samples; a backend that appeared in between counts whole. */
+export function cpuSince(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, v] of after) if (Number.isFinite(v)) sum += v - (before.get(pid) ?? 0);
+  return sum;
+}
+
 export function procCpuSeconds(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");

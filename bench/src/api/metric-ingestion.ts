@@ -19,8 +19,9 @@ import {
   Gql,
   machineInfo,
   nowMs,
+  postgresBackendCpu,
+  cpuSince,
   publish,
-  procCpuSeconds,
   REPORT_EPOCHS,
   round,
   startApiProcess,
@@ -51,17 +52,6 @@ interface PhaseResult {
   apiCpuSeconds?: number;
   postgresCpuSeconds?: number;
   clientCpuSeconds?: number;
-}
-
-/** CPU seconds used so far by every Postgres backend connected to the database (from /proc; same machine). */
-async function postgresCpu(admin: pg.Pool, dbName: string): Promise<Map<number, number>> {
-  const pids = (await admin.query("SELECT pid FROM pg_stat_activity WHERE datname = $1", [dbName])).rows.map((r) => Number(r.pid));
-  return new Map(pids.map((pid) => [pid, procCpuSeconds(pid)]));
-}
-function cpuDelta(before: Map<number, number>, after: Map<number, number>): number {
-  let sum = 0;
-  for (const [pid, v] of after) if (Number.isFinite(v)) sum += v - (before.get(pid) ?? v);
-  return sum;
 }
 
 /** Each client loops for `seconds`: one request in flight, the next `batch` epochs of its run. */
@@ -152,12 +142,12 @@ async function main() {
         for (const which of order) {
           const next = Array.from({ length: WORKERS }, () => 1);
           const cpu0 = api.cpuSeconds();
-          const pg0 = await postgresCpu(stats_, db.name);
+          const pg0 = await postgresBackendCpu(stats_, db.name);
           const client0 = process.cpuUsage();
           phase[which] = await drive(WORKERS, SECONDS, which === "raw" ? sendRaw : sendApi, batch, next);
           const client = process.cpuUsage(client0);
           phase[which]!.apiCpuSeconds = round(api.cpuSeconds() - cpu0, 2);
-          phase[which]!.postgresCpuSeconds = round(cpuDelta(pg0, await postgresCpu(stats_, db.name)), 2);
+          phase[which]!.postgresCpuSeconds = round(cpuSince(pg0, await postgresBackendCpu(stats_, db.name)), 2);
           phase[which]!.clientCpuSeconds = round((client.user + client.system) / 1e6, 2);
         }
         for (const c of rawClients) c.release();

@@ -10,7 +10,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
-import { BENCH_DIR, childExecArgv, freshDatabase, Gql, LAUNCH, nowMs, procCpuSeconds, procMemory, REPO_ROOT, startApiProcess, WORKER_TOKEN } from "./common";
+import pg from "pg";
+import { BENCH_DIR, childExecArgv, cpuSince, freshDatabase, Gql, LAUNCH, nowMs, postgresBackendCpu, procCpuSeconds, procMemory, REPO_ROOT, startApiProcess, WORKER_TOKEN } from "./common";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -37,6 +38,10 @@ export interface SystemRunResult {
   /** CPU seconds (user + system) from /proc over the whole run: the API process and the worker process. */
   apiCpuSeconds: number;
   workerCpuSeconds: number;
+  /** The live subscribers' process (on this machine only because the benchmark runs on one machine). */
+  subscriberCpuSeconds: number;
+  /** Every Postgres backend of the run's database. */
+  postgresCpuSeconds: number;
   frozenLayers: string[];
   error?: string;
 }
@@ -78,8 +83,11 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
     });
     const runId: string = launched.launchRun.id;
     const apiCpu0 = api.cpuSeconds();
+    const stats_ = new pg.Client({ connectionString: db.url });
+    await stats_.connect();
+    const pg0 = await postgresBackendCpu(stats_, db.name);
 
-    const result: SystemRunResult = { status: "", queuedAt: NaN, preparingAt: NaN, runningAt: NaN, finishedAt: NaN, epochs: [], workerPeakRssMiB: NaN, apiPeakRssMiB: NaN, apiCpuSeconds: NaN, workerCpuSeconds: NaN, frozenLayers: launched.launchRun.frozenLayers };
+    const result: SystemRunResult = { status: "", queuedAt: NaN, preparingAt: NaN, runningAt: NaN, finishedAt: NaN, epochs: [], workerPeakRssMiB: NaN, apiPeakRssMiB: NaN, apiCpuSeconds: NaN, workerCpuSeconds: NaN, subscriberCpuSeconds: 0, postgresCpuSeconds: NaN, frozenLayers: launched.launchRun.frozenLayers };
     let workerPid = 0;
     const finished = new Promise<void>((resolve) => {
       ws = observe(api.url, runId, (e, t) => {
@@ -116,6 +124,9 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
     result.workerPeakRssMiB = procMemory(workerPid).peakMiB;
     result.workerCpuSeconds = procCpuSeconds(workerPid);
     result.apiCpuSeconds = api.cpuSeconds() - apiCpu0;
+    if (subs?.pid) result.subscriberCpuSeconds = procCpuSeconds(subs.pid);
+    result.postgresCpuSeconds = cpuSince(pg0, await postgresBackendCpu(stats_, db.name));
+    await stats_.end();
     result.apiPeakRssMiB = api.memory().peakMiB;
     return result;
   } finally {

@@ -40,7 +40,7 @@ async function main() {
   const machine = await machineInfo();
   warnIfBusy(machine);
   const standalone: { wall: number; train: number }[] = [];
-  const system: { wall: number; train: number; claimToRunning: number; runningToFirstEpoch: number; apiCpuSeconds: number; workerCpuSeconds: number }[] = [];
+  const system: { wall: number; train: number; claimToRunning: number; runningToFirstEpoch: number; apiCpuSeconds: number; workerCpuSeconds: number; subscriberCpuSeconds: number; postgresCpuSeconds: number }[] = [];
   const raw: unknown[] = [];
   for (let i = 0; i < REPEAT; i++) {
     const s = await standaloneRun(spec as never);
@@ -49,8 +49,8 @@ async function main() {
     const r = await systemRun({ ...spec, subscribers: SUBSCRIBERS } as never);
     if (r.status !== "SUCCEEDED") throw new Error(`system run ended ${r.status}: ${r.error}`);
     const last = r.epochs[r.epochs.length - 1]!.t;
-    system.push({ wall: r.finishedAt - r.preparingAt, train: last - r.runningAt, claimToRunning: r.runningAt - r.preparingAt, runningToFirstEpoch: r.epochs[0]!.t - r.runningAt, apiCpuSeconds: r.apiCpuSeconds, workerCpuSeconds: r.workerCpuSeconds });
-    console.log(`system #${i + 1}: wall ${round((r.finishedAt - r.preparingAt) / 1000, 2)} s, training ${round((last - r.runningAt) / 1000, 2)} s (${r.epochs.length} epochs seen); CPU: API ${round(r.apiCpuSeconds, 2)} s, worker ${round(r.workerCpuSeconds, 2)} s`);
+    system.push({ wall: r.finishedAt - r.preparingAt, train: last - r.runningAt, claimToRunning: r.runningAt - r.preparingAt, runningToFirstEpoch: r.epochs[0]!.t - r.runningAt, apiCpuSeconds: r.apiCpuSeconds, workerCpuSeconds: r.workerCpuSeconds, subscriberCpuSeconds: r.subscriberCpuSeconds, postgresCpuSeconds: r.postgresCpuSeconds });
+    console.log(`system #${i + 1}: wall ${round((r.finishedAt - r.preparingAt) / 1000, 2)} s, training ${round((last - r.runningAt) / 1000, 2)} s (${r.epochs.length} epochs seen); CPU: API ${round(r.apiCpuSeconds, 2)} s, worker ${round(r.workerCpuSeconds, 2)} s, subscribers ${round(r.subscriberCpuSeconds, 2)} s, Postgres ${round(r.postgresCpuSeconds, 2)} s`);
     raw.push({ standalone: { ...s, epochs: undefined }, system: { ...r, epochs: r.epochs.length } });
   }
   const med = (v: number[]) => stats(v).p50;
@@ -67,7 +67,7 @@ async function main() {
         ["training phase (train start to last epoch)", round(st / 1000, 2), round(yt / 1000, 2), `${pct(st, yt)}%`, pct(st, yt) < 2 ? "met" : "MISSED"],
       ],
     ) +
-    `\n\nSystem run breakdown (median): claim to RUNNING ${round(med(system.map((s) => s.claimToRunning)), 0)} ms, RUNNING to first epoch ${round(med(system.map((s) => s.runningToFirstEpoch)), 0)} ms; CPU over the run: API process ${round(med(system.map((s) => s.apiCpuSeconds)), 2)} s, worker process (both threads, incl. startup) ${round(med(system.map((s) => s.workerCpuSeconds)), 2)} s.` +
+    `\n\nSystem run breakdown (median): claim to RUNNING ${round(med(system.map((s) => s.claimToRunning)), 0)} ms, RUNNING to first epoch ${round(med(system.map((s) => s.runningToFirstEpoch)), 0)} ms; CPU over the run: API process ${round(med(system.map((s) => s.apiCpuSeconds)), 2)} s, worker process (both threads, incl. startup) ${round(med(system.map((s) => s.workerCpuSeconds)), 2)} s, Postgres ${round(med(system.map((s) => s.postgresCpuSeconds)), 2)} s, the ${SUBSCRIBERS} subscribers' process ${round(med(system.map((s) => s.subscriberCpuSeconds)), 2)} s (on this machine only because the benchmark is: real viewers are browsers elsewhere); all of it shares the 2 cores with training.` +
     `\n\nRun: ${DATASET} ${BASE_MODEL ? `fine-tuned from ${BASE_MODEL}` : "from scratch"}, ${spec.freeze ? `layers 0-${FREEZE_UP_TO} frozen, ` : ""}${EPOCHS} epochs, batch ${BATCH}, Adam, tfjs ${BACKEND} backend; system = one API process on a fresh Postgres database, the real worker (apps/worker, training in its worker thread) and ${SUBSCRIBERS} live runEvents subscribers in a separate process. Standalone and system runs alternate.`;
   console.log("\n" + md);
   // The iris stress case and a realistic run (--dataset ...) keep a block each in docs/benchmarks.md.
