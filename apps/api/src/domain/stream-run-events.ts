@@ -1,5 +1,5 @@
 import { type RunRow, runEvents, runs } from "@tunelab/db";
-import { and, asc, eq, gt } from "drizzle-orm";
+import { and, asc, desc, eq, gt } from "drizzle-orm";
 import type { Context } from "../context";
 import { isUuid, notFound } from "../errors";
 import type { RunNotification } from "../pubsub";
@@ -125,8 +125,8 @@ async function finalStatusEvent(ctx: Context, run: RunRow): Promise<RunEventMode
     .select()
     .from(runEvents)
     .where(and(eq(runEvents.runId, run.id), eq(runEvents.type, "STATUS")))
-    .orderBy(asc(runEvents.seq))
-    .then((rows) => rows.slice(-1));
+    .orderBy(desc(runEvents.seq))
+    .limit(1);
   if (row && row.payload.status === run.status) return toEventModel(row);
   return {
     runId: run.id,

@@ -1,4 +1,4 @@
-import { type InferInsertModel, type InferSelectModel } from "drizzle-orm";
+import { type InferInsertModel, type InferSelectModel, sql } from "drizzle-orm";
 import { bigint, index, jsonb, pgTable, primaryKey, uuid } from "drizzle-orm/pg-core";
 import { tstz } from "./columns";
 import { runEventType } from "./enums";
@@ -22,7 +22,9 @@ export const runEvents = pgTable(
   },
   (t) => [
     primaryKey({ name: "run_events_pkey", columns: [t.runId, t.seq] }),
-    index("run_events_run_type_idx").on(t.runId, t.type, t.seq),
+    // A run's status changes (its final status for late subscribers). Partial: epochs, progress and log lines, nearly
+    // every row, pay no second index entry.
+    index("run_events_status_idx").on(t.runId, t.seq).where(sql`${t.type} = 'STATUS'`),
   ],
 );
 
