@@ -290,9 +290,14 @@ export function procMemory(pid: number): { rssMiB: number; peakMiB: number } {
   }
 }
 
-/** CPU seconds used so far by every Postgres backend connected to the database, by pid (from /proc; same machine). */
+/**
+ * CPU seconds used so far by every client backend connected to the database, by pid (from /proc; same machine).
+ * Autovacuum workers are left out: they come and go on their own schedule and would make phases incomparable.
+ */
 export async function postgresBackendCpu(admin: pg.Pool | pg.Client, dbName: string): Promise<Map<number, number>> {
-  const pids = (await admin.query("SELECT pid FROM pg_stat_activity WHERE datname = $1", [dbName])).rows.map((r) => Number(r.pid));
+  const pids = (
+    await admin.query("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'", [dbName])
+  ).rows.map((r) => Number(r.pid));
   return new Map(pids.map((pid) => [pid, procCpuSeconds(pid)]));
 }
 
