@@ -133,8 +133,9 @@ export function collect<T = any>(
 }
 
 /** A tiny tfjs LayersModel bundle (tar of model.json + weights.bin): Dense(4) -> Dense(3), 35 weights. */
-export function tinyModelBundle(seed = 1): Uint8Array {
+export function tinyModelBundle(seed = 1, userDefinedMetadata?: Record<string, unknown>): Uint8Array {
   const modelJson = {
+    ...(userDefinedMetadata ? { userDefinedMetadata } : {}),
     format: "layers-model",
     generatedBy: "tunelab-test",
     convertedBy: null,

@@ -62,6 +62,10 @@ describe.each(testDrivers())("run lifecycle over HTTP + graphql-ws on %s", (driv
     // Re-sending epoch 2 (a retried report) stores nothing new.
     await worker.epochs(launched.id, [{ epoch: 2, metrics: { loss: 0.5, acc: 0.7, val_loss: 0.55, val_acc: 0.65 } }]);
     expect((await worker.evaluate(launched.id)).data.reportEvaluation).toBe(true);
+    // An artifact that is not a LayersModel bundle cannot become the run's model; the run stays RUNNING.
+    const notAModel = await worker.complete(launched.id, new TextEncoder().encode("not a tar"));
+    expect(notAModel.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    expect(notAModel.errors?.[0]?.message).toMatch(/not a tar archive/);
     const done = await worker.complete(launched.id);
     expect(done.errors).toBeUndefined();
     expect(done.data.completeRun.status).toBe("SUCCEEDED");
@@ -86,7 +90,7 @@ describe.each(testDrivers())("run lifecycle over HTTP + graphql-ws on %s", (driv
             summary { key last min max lastStep }
             metrics(keys: ["loss", "acc"]) { key points { step value min max } }
             evaluation { split accuracy macroF1 perClass { className f1 support } confusionMatrix }
-            outputModel { kind layers { name params } classNames artifact { sizeBytes } } } }`,
+            outputModel { kind layers { name params } classNames metadata artifact { sizeBytes } } } }`,
         { id: launched.id },
       )
     ).run;
@@ -98,6 +102,8 @@ describe.each(testDrivers())("run lifecycle over HTTP + graphql-ws on %s", (driv
     expect(run.summary.find((s: any) => s.key === "val_acc")).toMatchObject({ lastStep: 3 });
     expect(run.evaluation).toMatchObject({ split: "test", accuracy: 0.9, confusionMatrix: [[10, 0, 0], [0, 9, 1], [0, 2, 8]] });
     expect(run.outputModel.layers.map((l: any) => l.name)).toEqual(["hidden", "head"]);
+    // The model's metadata comes from the bundle's model.json; the request's training facts are added to it.
+    expect(run.outputModel.metadata).toEqual({ test: true, baseModel: "tiny", preprocessing: { vocabulary: ["a", "b"] } });
 
     // History queries find it by every filter, alone and combined.
     const project = (await api.q<any>(`{ projects { id name } }`)).projects[0].id;

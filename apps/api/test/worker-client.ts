@@ -96,8 +96,8 @@ export class TestWorker {
     });
   }
 
-  async complete(runId: string) {
-    const up = await uploadArtifact(this.api, tinyModelBundle(7));
+  async complete(runId: string, bundle: Uint8Array = tinyModelBundle(7, { baseModel: "tiny", preprocessing: { vocabulary: ["a", "b"] } })) {
+    const up = await uploadArtifact(this.api, bundle);
     return this.api.gql<any>(
       `mutation($w: ID!, $r: ID!, $i: CompleteRunInput!) { completeRun(workerId: $w, runId: $r, input: $i) { id status outputModel { id kind version parent { id } sourceRun { id } artifact { sha256 downloadUrl } } } }`,
       {
@@ -111,7 +111,7 @@ export class TestWorker {
           ],
           classNames: ["setosa", "versicolor", "virginica"],
           inputShape: [4],
-          metadata: { test: true },
+          metadata: { test: true, baseModel: "overridden by the bundle" },
         },
       },
     );

@@ -46,6 +46,10 @@ export interface TrainOutput {
   layers: LayerInfo[];
   classNames: string[];
   inputShape: number[];
+  /**
+   * Facts of this training (parameter counts, best epoch, early stopping, duration) for the model registry. The
+   * model's own metadata (base model, classes, preprocessing) is in the bundle's model.json, where the API reads it.
+   */
   metadata: Record<string, unknown>;
 }
 

@@ -153,6 +153,8 @@ async function execute(claim: ClaimedRun, deps: RunExecutorDeps, active: ActiveR
     await api.completeRun(
       workerId,
       runId,
+      // The model's own metadata (base model, classes, preprocessing with a text model's whole vocabulary) travels in
+      // the bundle's model.json, which the API reads; the request carries only the training facts and stays small.
       { modelArtifactId: artifact.id, layers: output.layers, classNames: output.classNames, inputShape: output.inputShape, metadata: output.metadata },
       { ...finalRetry, signal },
     );

@@ -140,7 +140,7 @@ async function trainWithTrainer(input: TrainInput): Promise<TrainOutput> {
     layers: result.layers,
     classNames: result.saved.metadata.classNames,
     inputShape,
-    metadata: { ...result.saved.metadata, trainableParams: result.trainableParams, frozenParams: result.frozenParams, bestEpoch: result.bestEpoch, stoppedEarly: result.stoppedEarly, durationMs: result.durationMs },
+    metadata: { trainableParams: result.trainableParams, frozenParams: result.frozenParams, bestEpoch: result.bestEpoch, stoppedEarly: result.stoppedEarly, durationMs: result.durationMs },
   };
 }
 

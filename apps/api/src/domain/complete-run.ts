@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import type { Context } from "../context";
 import { badInput, isUuid } from "../errors";
 import { lockHeldRun, releaseWorker, requireWorker, setRunStatus } from "./lock-run";
+import { inspectModelBundle } from "./model-bundle";
 import { nextVersion } from "./next-version";
 
 export interface CompleteRunInput {
@@ -10,7 +11,8 @@ export interface CompleteRunInput {
   layers: unknown;
   classNames: string[];
   inputShape: number[];
-  metadata: unknown;
+  /** Facts of the training to record with the model; the bundle's model.json metadata wins where both say something. */
+  metadata?: unknown;
 }
 
 function parseLayers(value: unknown): LayerInfo[] {
@@ -37,14 +39,19 @@ function parseLayers(value: unknown): LayerInfo[] {
 export async function completeRun(ctx: Context, workerId: string, runId: string, input: CompleteRunInput): Promise<RunRow> {
   const layers = parseLayers(input.layers);
   if (!isUuid(input.modelArtifactId)) throw badInput(`modelArtifactId ${input.modelArtifactId} is not an artifact id from POST /artifacts.`);
-  const metadata = input.metadata && typeof input.metadata === "object" && !Array.isArray(input.metadata) ? (input.metadata as Record<string, unknown>) : {};
+  // The uploaded bundle must be a LayersModel (BAD_USER_INPUT says what is wrong), and its model.json's metadata
+  // (base model, classes, preprocessing with a text model's whole vocabulary) is what the registry records: the
+  // mutation need not carry it, which keeps completeRun far below the request body limit.
+  const [artifact] = await ctx.handle.db.select().from(artifacts).where(eq(artifacts.id, input.modelArtifactId));
+  if (!artifact) throw badInput(`No artifact with id ${input.modelArtifactId}: upload the model bundle with POST /artifacts first.`);
+  const bundle = inspectModelBundle(await readArtifact(ctx, artifact.storageKey));
+  const given = input.metadata && typeof input.metadata === "object" && !Array.isArray(input.metadata) ? (input.metadata as Record<string, unknown>) : {};
+  const metadata = { ...given, ...bundle.metadata };
   const done = await ctx.handle.db.transaction(async (tx) => {
     await requireWorker(tx, workerId, ctx.workerTokenId);
     const [current] = await tx.select().from(runs).where(eq(runs.id, runId)).for("update");
     if (current && current.status === "SUCCEEDED" && current.workerId === workerId) return current;
     const run = await lockHeldRun(tx, workerId, runId);
-    const [artifact] = await tx.select().from(artifacts).where(eq(artifacts.id, input.modelArtifactId));
-    if (!artifact) throw badInput(`No artifact with id ${input.modelArtifactId}: upload the model bundle with POST /artifacts first.`);
     const [dataset] = await tx.select().from(datasets).where(eq(datasets.id, run.datasetId));
     const version = await nextVersion(tx, "models", run.name);
     const [model] = await tx
@@ -75,4 +82,10 @@ export async function completeRun(ctx: Context, workerId: string, runId: string,
   });
   ctx.log.info({ runId, workerId, attempt: done.attempt, modelId: done.outputModelId }, "run succeeded");
   return done;
+}
+
+async function readArtifact(ctx: Context, storageKey: string): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await ctx.store.open(storageKey)) chunks.push(chunk as Buffer);
+  return new Uint8Array(Buffer.concat(chunks));
 }

@@ -4,6 +4,7 @@ import { badInput } from "../errors";
 
 interface ModelJson {
   modelTopology?: Record<string, unknown>;
+  userDefinedMetadata?: unknown;
   weightsManifest?: { paths: string[]; weights: { name: string; shape: number[]; dtype?: string }[] }[];
 }
 
@@ -12,6 +13,8 @@ export interface ModelBundleInfo {
   totalParams: number;
   inputShape: number[];
   outputUnits: number | null;
+  /** model.json's userDefinedMetadata (Tunelab writes base model, classes, preprocessing there), if an object. */
+  metadata: Record<string, unknown> | null;
 }
 
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
@@ -41,7 +44,8 @@ export function inspectModelBundle(bytes: Uint8Array): ModelBundleInfo {
     }, 0);
     if (actual !== expected) throw badInput(`Weight files of the bundle hold ${actual} bytes but model.json's manifest needs ${expected}.`);
   }
-  return describeTopology(json);
+  const meta = json.userDefinedMetadata;
+  return { ...describeTopology(json), metadata: meta && typeof meta === "object" && !Array.isArray(meta) ? (meta as Record<string, unknown>) : null };
 }
 
 export function parseModelJson(bytes: Uint8Array): ModelJson {
@@ -56,7 +60,7 @@ export function parseModelJson(bytes: Uint8Array): ModelJson {
   return json;
 }
 
-export function describeTopology(json: ModelJson): ModelBundleInfo {
+export function describeTopology(json: ModelJson): Omit<ModelBundleInfo, "metadata"> {
   const topo = json.modelTopology as { model_config?: { class_name?: string; config?: unknown }; class_name?: string; config?: unknown };
   const mc = (topo.model_config ?? topo) as { class_name?: string; config?: { layers?: unknown[] } | unknown[] };
   const cfg = mc.config as { layers?: { class_name: string; config: Record<string, unknown>; name?: string }[] } | { class_name: string; config: Record<string, unknown> }[];

@@ -81,8 +81,8 @@ export type CompleteRunInput = {
   inputShape: Array<Scalars['Int']['input']>;
   /** Layers of the fine-tuned model. */
   layers: Scalars['JSON']['input'];
-  /** Base model, frozen layers, class names, preprocessing (vocabulary, scaling). */
-  metadata: Scalars['JSON']['input'];
+  /** Facts of the training to record with the model (e.g. parameter counts, best epoch). The model's own metadata (base model, classes, preprocessing) is read from the bundle's model.json userDefinedMetadata, which wins where both say something. */
+  metadata?: InputMaybe<Scalars['JSON']['input']>;
   /** Id returned by POST /artifacts for the saved model's tar bundle (model.json + weights.bin). */
   modelArtifactId: Scalars['ID']['input'];
 };

@@ -107,5 +107,6 @@ export interface CompleteRunInput {
   layers: unknown;
   classNames: string[];
   inputShape: number[];
-  metadata: unknown;
+  /** Facts of the training; the model's own metadata is in the bundle's model.json, where the API reads it. */
+  metadata?: unknown;
 }
