@@ -70,3 +70,10 @@ export function explainPostgresError(error: unknown, target: string): DatabaseCo
     { cause: error },
   );
 }
+
+/** The driver's error inside Drizzle's wrapper (walking `cause`): its SQLSTATE code and message, if there is one. */
+export function sqlErrorOf(error: unknown): { code: string; message: string } | undefined {
+  let e = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined;
+  for (let i = 0; e && i < 5; i++, e = e.cause as typeof e) if (typeof e.code === "string") return { code: e.code, message: String(e.message) };
+  return undefined;
+}

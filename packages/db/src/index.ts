@@ -1,10 +1,11 @@
 export { createDb, defaultDataDir, type CreateDbOptions } from "./create-db";
 export type { Db, DbDriver, DbHandle, NotificationHandler, Tx } from "./client";
-export { DatabaseConnectionError, describeDatabaseUrl } from "./errors";
+export { DatabaseConnectionError, describeDatabaseUrl, sqlErrorOf } from "./errors";
 export { migrationsFolder } from "./migrations";
 export { openPglite, type PgliteOptions } from "./pglite";
 export { openPostgres, type PostgresOptions } from "./postgres";
 export * from "./schema";
+export { rowsOf, toPgArray, toPgNumberArray } from "./sql-values";
 export {
   rebuildMetricRollups,
   recordMetricPoints,

@@ -1,4 +1,5 @@
 import type { Db } from "./client";
+import { sqlErrorOf } from "./errors";
 import { artifacts, datasets, models, projects, runs } from "./schema";
 
 /** Inserts the smallest graph a run needs (project, dataset, base model + artifact) and returns the ids. */
@@ -59,7 +60,5 @@ export async function seedRunGraph(db: Db, suffix = "a") {
 
 /** The SQLSTATE of a failed query, whichever driver threw it (drizzle wraps driver errors in `cause`). */
 export function sqlState(error: unknown): string | undefined {
-  let e = error as { code?: unknown; cause?: unknown } | undefined;
-  for (let i = 0; e && i < 5; i++, e = e.cause as typeof e) if (typeof e.code === "string") return e.code;
-  return undefined;
+  return sqlErrorOf(error)?.code;
 }

@@ -1,7 +1,6 @@
-import { type DatasetRow, type ModelRow, metricPoints, type RunRow, runs, workers } from "@tunelab/db";
+import { type DatasetRow, type ModelRow, metricPoints, rowsOf, type RunRow, runs, workers } from "@tunelab/db";
 import { eq, sql } from "drizzle-orm";
 import type { Context } from "../context";
-import { rowsOf } from "./find-runs";
 import { requireWorker, setRunStatus } from "./lock-run";
 
 export interface ClaimedRunModel {

@@ -1,8 +1,7 @@
-import { metricSummaries, type RunRow, runs, type RunStatus } from "@tunelab/db";
+import { metricSummaries, rowsOf, type RunRow, runs, type RunStatus, toPgArray } from "@tunelab/db";
 import { and, type SQL, sql } from "drizzle-orm";
 import type { Context } from "../context";
 import { badInput } from "../errors";
-import { toPgArray } from "./get-run-metrics";
 
 export interface RunFilterInput {
   projectId?: string | null;
@@ -162,11 +161,6 @@ async function metricOrderedIds(
     LIMIT ${limit - out.length}`);
   for (const r of rowsOf(result)) out.push({ id: String(r.id), sort: null });
   return out;
-}
-
-export function rowsOf(result: unknown): Record<string, unknown>[] {
-  if (Array.isArray(result)) return result as Record<string, unknown>[];
-  return ((result as { rows?: Record<string, unknown>[] }).rows ?? []) as Record<string, unknown>[];
 }
 
 /** v: the row's sort value as text; null for a run without a value for the METRIC order's key. */

@@ -1,4 +1,4 @@
-import { type Db, METRIC_ROLLUP_WIDTHS } from "@tunelab/db";
+import { type Db, METRIC_ROLLUP_WIDTHS, rowsOf, toPgArray, toPgNumberArray } from "@tunelab/db";
 import { sql } from "drizzle-orm";
 
 export interface MetricPointModel {
@@ -19,9 +19,6 @@ export const MAX_POINTS_PER_SERIES = 10_000;
  * long series gets maxPoints or this budget divided by the number of series, whichever is smaller.
  */
 export const MAX_POINTS_PER_CALL = 100_000;
-
-type Row = Record<string, unknown>;
-const rowsOf = (res: unknown): Row[] => (Array.isArray(res) ? (res as Row[]) : ((res as { rows?: Row[] }).rows ?? []));
 
 /**
  * Reads the metric series of several runs. A series with at most maxPoints points (default and cap:
@@ -99,8 +96,8 @@ export async function loadMetricSeries(
       SELECT r.run_id, r.key, ${merged ? sql`max(r.last_step)` : sql`r.last_step`} AS step,
              ${merged ? sql`(max(ARRAY[r.last_step::float8, r.last]))[2]` : sql`r.last`} AS value,
              ${merged ? sql`min(r.min)` : sql`r.min`} AS min, ${merged ? sql`max(r.max)` : sql`r.max`} AS max
-      FROM unnest(${toPgArray(rolled.runs)}::uuid[], ${toPgArray(rolled.keys)}::text[], ${intArray(rolled.widths)}::int[],
-                  ${intArray(rolled.los)}::int[], ${intArray(rolled.ks)}::int[]) AS sel(run_id, key, width, lo, k)
+      FROM unnest(${toPgArray(rolled.runs)}::uuid[], ${toPgArray(rolled.keys)}::text[], ${toPgNumberArray(rolled.widths)}::int[],
+                  ${toPgNumberArray(rolled.los)}::int[], ${toPgNumberArray(rolled.ks)}::int[]) AS sel(run_id, key, width, lo, k)
       JOIN metric_rollups r ON r.run_id = sel.run_id AND r.key = sel.key AND r.width = sel.width
       ${merged ? sql`GROUP BY r.run_id, r.key, (r.bucket - sel.lo) / sel.k` : sql``}`);
   }
@@ -127,11 +124,4 @@ export async function loadMetricSeries(
   // Requested keys keep the caller's order.
   if (keys) for (const [id, s] of out) out.set(id, keys.flatMap((k) => s.filter((x) => x.key === k)));
   return out;
-}
-
-const intArray = (values: number[]) => `{${values.join(",")}}`;
-
-/** A JS string array as a Postgres array literal parameter (works the same on node-postgres and PGlite). */
-export function toPgArray(values: string[]): string {
-  return `{${values.map((v) => `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`).join(",")}}`;
 }

@@ -1,7 +1,6 @@
-import { runs, type Tx } from "@tunelab/db";
+import { rowsOf, runs, type Tx } from "@tunelab/db";
 import { eq, sql } from "drizzle-orm";
 import type { Services } from "../context";
-import { rowsOf } from "./find-runs";
 import { releaseWorker, setRunStatus } from "./lock-run";
 
 /**

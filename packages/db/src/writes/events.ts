@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Db, Tx } from "../client";
 import type { RunEventType } from "../schema/enums";
 import type { RunEventRow } from "../schema/events";
+import { rowsOf, toPgArray } from "../sql-values";
 
 export interface RunEventInput {
   type: RunEventType;
@@ -25,20 +26,18 @@ export async function appendRunEvents(tx: Db | Tx, runId: string, events: RunEve
     payloadJson: JSON.stringify(e.payload),
     at: e.at ?? now,
   }));
-  const res = (await tx.execute(sql`
+  const res = await tx.execute(sql`
     WITH s AS (
       UPDATE runs SET last_event_seq = last_event_seq + ${events.length}::int WHERE id = ${runId}::uuid RETURNING last_event_seq
     ), ins AS (
       INSERT INTO run_events (run_id, seq, type, payload, at)
       SELECT ${runId}::uuid, s.last_event_seq - ${events.length}::int + e.ord, e.type, e.payload, e.at
-      FROM s, unnest(${textArray(rows.map((r) => r.type))}::run_event_type[], ${textArray(rows.map((r) => r.payloadJson))}::jsonb[],
-                     ${textArray(rows.map((r) => r.at.toISOString()))}::timestamptz[]) WITH ORDINALITY AS e(type, payload, at, ord)
+      FROM s, unnest(${toPgArray(rows.map((r) => r.type))}::run_event_type[], ${toPgArray(rows.map((r) => r.payloadJson))}::jsonb[],
+                     ${toPgArray(rows.map((r) => r.at.toISOString()))}::timestamptz[]) WITH ORDINALITY AS e(type, payload, at, ord)
       RETURNING 1
     )
-    SELECT last_event_seq, (SELECT count(*) FROM ins)::int AS n FROM s`)) as unknown as
-    | { rows?: Record<string, unknown>[] }
-    | Record<string, unknown>[];
-  const [row] = Array.isArray(res) ? res : (res.rows ?? []);
+    SELECT last_event_seq, (SELECT count(*) FROM ins)::int AS n FROM s`);
+  const [row] = rowsOf(res);
   if (!row) throw new Error(`run ${runId} does not exist`);
   const first = Number(row.last_event_seq) - events.length + 1;
   return rows.map((r, i) => ({
@@ -50,7 +49,3 @@ export async function appendRunEvents(tx: Db | Tx, runId: string, events: RunEve
   }));
 }
 
-/** Strings as one Postgres array literal parameter (the same on node-postgres and PGlite). */
-function textArray(values: string[]): string {
-  return `{${values.map((v) => `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`).join(",")}}`;
-}

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Db, Tx } from "../client";
 import { isLowerBetter, METRIC_ROLLUP_WIDTHS } from "../schema/metrics";
+import { rowsOf, toPgArray, toPgNumberArray } from "../sql-values";
 
 export interface MetricPointInput {
   runId: string;
@@ -48,15 +49,14 @@ export async function recordMetricPoints(
     unique.set(id, p);
   }
   const list = [...unique.values()];
-  const res = (await db.execute(sql`
+  const res = await db.execute(sql`
     SELECT run_id, key, step FROM tunelab_record_metric_points(
-      ${pgArray(list.map((p) => p.runId))}::uuid[], ${pgArray(list.map((p) => p.key))}::text[],
-      ${numArray(list.map((p) => p.step))}::int[], ${numArray(list.map((p) => p.value))}::float8[],
-      ${pgArray(lowerIsBetterKeys(list.map((p) => p.key)))}::text[], ${numArray([...METRIC_ROLLUP_WIDTHS])}::int[],
-      ${options.onConflict === "ignore"}::boolean)`)) as unknown as { rows?: Record<string, unknown>[] } | Record<string, unknown>[];
+      ${toPgArray(list.map((p) => p.runId))}::uuid[], ${toPgArray(list.map((p) => p.key))}::text[],
+      ${toPgNumberArray(list.map((p) => p.step))}::int[], ${toPgNumberArray(list.map((p) => p.value))}::float8[],
+      ${toPgArray(lowerIsBetterKeys(list.map((p) => p.key)))}::text[], ${toPgNumberArray([...METRIC_ROLLUP_WIDTHS])}::int[],
+      ${options.onConflict === "ignore"}::boolean)`);
   // One statement is atomic on its own: no nested transaction (savepoint round trips) inside the caller's transaction.
-  const rows = Array.isArray(res) ? res : (res.rows ?? []);
-  const insertedPoints = rows.map((r) => ({ runId: String(r.run_id), key: String(r.key), step: Number(r.step) }));
+  const insertedPoints = rowsOf(res).map((r) => ({ runId: String(r.run_id), key: String(r.key), step: Number(r.step) }));
   return { inserted: insertedPoints.length, insertedPoints };
 }
 
@@ -65,24 +65,14 @@ export function lowerIsBetterKeys(keys: Iterable<string>): string[] {
   return [...new Set(keys)].filter(isLowerBetter);
 }
 
-/** Strings as one Postgres array literal parameter (the same on node-postgres and PGlite). */
-export function pgArray(values: string[]): string {
-  return `{${values.map((v) => `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`).join(",")}}`;
-}
-
-/** Finite numbers as one Postgres array literal (String() round-trips a double exactly). */
-export function numArray(values: number[]): string {
-  return `{${values.map((v) => String(v)).join(",")}}`;
-}
-
 /**
  * Recomputes metric_rollups from metric_points, for points written around recordMetricPoints (bulk loads such as
  * bench/history-scale's generate_series). Only the given runs when runIds is given, else every run. Run it in a
  * transaction, or while nothing else writes points for those runs.
  */
 export async function rebuildMetricRollups(db: Db | Tx, runIds?: string[]): Promise<void> {
-  const only = (col: string) => (runIds ? sql`WHERE ${sql.raw(col)} = ANY(${pgArray(runIds)}::uuid[])` : sql``);
-  const and = (col: string) => (runIds ? sql`AND ${sql.raw(col)} = ANY(${pgArray(runIds)}::uuid[])` : sql``);
+  const only = (col: string) => (runIds ? sql`WHERE ${sql.raw(col)} = ANY(${toPgArray(runIds)}::uuid[])` : sql``);
+  const and = (col: string) => (runIds ? sql`AND ${sql.raw(col)} = ANY(${toPgArray(runIds)}::uuid[])` : sql``);
   await db.execute(sql`DELETE FROM metric_rollups ${only("run_id")}`);
   const [first, ...rest] = METRIC_ROLLUP_WIDTHS;
   await db.execute(sql`

@@ -1,7 +1,9 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { METRIC_ROLLUP_WIDTHS } from "../schema/metrics";
-import { lowerIsBetterKeys, numArray, pgArray } from "./metrics";
+import { rowsOf, toPgArray, toPgNumberArray } from "../sql-values";
+import { sqlErrorOf } from "../errors";
+import { lowerIsBetterKeys } from "./metrics";
 
 /** An epoch number above the run's configured epochs (nothing was written). */
 export class EpochOutOfRangeError extends RangeError {
@@ -40,27 +42,21 @@ export interface ReportEpochsInput {
 export async function reportEpochsAtomically(db: Db, input: ReportEpochsInput): Promise<number | null> {
   const points = input.epochs.flatMap((e) => Object.entries(e.metrics).map(([key, value]) => ({ key, step: e.epoch, value })));
   const at = input.at ?? new Date();
-  const res = (await db.execute(sql`
+  const res = await db.execute(sql`
     SELECT tunelab_report_epochs(
       ${input.runId}::uuid, ${input.workerId}::uuid, ${input.tokenId}::uuid, ${input.leaseUntil?.toISOString() ?? null}::timestamptz,
-      ${pgArray(points.map((p) => p.key))}::text[], ${numArray(points.map((p) => p.step))}::int[],
-      ${numArray(points.map((p) => p.value))}::float8[], ${pgArray(lowerIsBetterKeys(points.map((p) => p.key)))}::text[],
-      ${numArray([...METRIC_ROLLUP_WIDTHS])}::int[],
-      ${numArray(input.epochs.map((e) => e.epoch))}::int[], ${numArray(input.epochs.map((e) => Object.keys(e.metrics).length))}::int[],
-      ${pgArray(input.epochs.map((e) => JSON.stringify(e.metrics)))}::jsonb[],
+      ${toPgArray(points.map((p) => p.key))}::text[], ${toPgNumberArray(points.map((p) => p.step))}::int[],
+      ${toPgNumberArray(points.map((p) => p.value))}::float8[], ${toPgArray(lowerIsBetterKeys(points.map((p) => p.key)))}::text[],
+      ${toPgNumberArray([...METRIC_ROLLUP_WIDTHS])}::int[],
+      ${toPgNumberArray(input.epochs.map((e) => e.epoch))}::int[], ${toPgNumberArray(input.epochs.map((e) => Object.keys(e.metrics).length))}::int[],
+      ${toPgArray(input.epochs.map((e) => JSON.stringify(e.metrics)))}::jsonb[],
       ${at.toISOString()}::timestamptz, ${at.toISOString()}::text, ${input.channel}::text, ${input.maxPayloadBytes}::int
     ) AS last_seq`).catch((error: unknown) => {
-    const pgError = databaseError(error);
+    const pgError = sqlErrorOf(error);
     if (pgError?.code === "22023") throw new EpochOutOfRangeError(pgError.message);
     throw error;
-  })) as unknown as { rows?: Record<string, unknown>[] } | Record<string, unknown>[];
-  const [row] = Array.isArray(res) ? res : (res.rows ?? []);
+  });
+  const [row] = rowsOf(res);
   return row?.last_seq == null ? null : Number(row.last_seq);
 }
 
-/** The driver's error (with a SQLSTATE code) inside drizzle's wrapper, if any. */
-function databaseError(error: unknown): { code: string; message: string } | undefined {
-  let e = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined;
-  for (let i = 0; e && i < 5; i++, e = e.cause as typeof e) if (typeof e.code === "string") return { code: e.code, message: String(e.message) };
-  return undefined;
-}
