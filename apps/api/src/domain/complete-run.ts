@@ -5,6 +5,7 @@ import { badInput, isUuid } from "../errors";
 import { lockHeldRun, releaseWorker, requireWorker, setRunStatus } from "./lock-run";
 import { inspectModelBundle } from "./model-bundle";
 import { nextVersion } from "./next-version";
+import { readAll } from "./register-dataset";
 
 export interface CompleteRunInput {
   modelArtifactId: string;
@@ -44,7 +45,7 @@ export async function completeRun(ctx: Context, workerId: string, runId: string,
   // mutation need not carry it, which keeps completeRun far below the request body limit.
   const [artifact] = await ctx.handle.db.select().from(artifacts).where(eq(artifacts.id, input.modelArtifactId));
   if (!artifact) throw badInput(`No artifact with id ${input.modelArtifactId}: upload the model bundle with POST /artifacts first.`);
-  const bundle = inspectModelBundle(await readArtifact(ctx, artifact.storageKey));
+  const bundle = inspectModelBundle(await readAll(await ctx.store.open(artifact.storageKey)));
   const given = input.metadata && typeof input.metadata === "object" && !Array.isArray(input.metadata) ? (input.metadata as Record<string, unknown>) : {};
   const metadata = { ...given, ...bundle.metadata };
   const done = await ctx.handle.db.transaction(async (tx) => {
@@ -82,10 +83,4 @@ export async function completeRun(ctx: Context, workerId: string, runId: string,
   });
   ctx.log.info({ runId, workerId, attempt: done.attempt, modelId: done.outputModelId }, "run succeeded");
   return done;
-}
-
-async function readArtifact(ctx: Context, storageKey: string): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of await ctx.store.open(storageKey)) chunks.push(chunk as Buffer);
-  return new Uint8Array(Buffer.concat(chunks));
 }
