@@ -108,23 +108,22 @@ BEGIN
   END IF;
 
   UPDATE runs SET last_event_seq = last_event_seq + v_n WHERE id = p_run RETURNING last_event_seq INTO v_last;
-  INSERT INTO run_events (run_id, seq, type, payload, at)
-  SELECT p_run, v_last - v_n + f.ord, 'EPOCH', jsonb_build_object('epoch', f.epoch, 'metrics', m.metrics), p_at
-  FROM unnest(v_fresh) WITH ORDINALITY AS f(epoch, ord)
-  JOIN unnest(p_epochs, p_metrics) AS m(epoch, metrics) ON m.epoch = f.epoch;
-
-  -- An EPOCH event takes at least ~130 bytes of JSON (run id, seq, type, epoch, time): past p_max_payload / 120
-  -- events, skip building a payload that would be dropped anyway.
-  IF v_n * 120 <= p_max_payload THEN
-    SELECT json_build_object('runId', p_run, 'projectId', v_project, 'lastSeq', v_last, 'updated', true,
-             'events', json_agg(json_build_object('runId', p_run, 'seq', v_last - v_n + f.ord, 'type', 'EPOCH',
-                                                  'payload', json_build_object('epoch', f.epoch, 'metrics', m.metrics),
-                                                  'at', p_at_text) ORDER BY f.ord))::text
-    INTO v_payload
+  -- The events, and the NOTIFY payload built from the rows just stored. An EPOCH event takes at least ~130 bytes of
+  -- JSON (run id, seq, type, epoch, time): past p_max_payload / 120 events the payload would be dropped anyway, so
+  -- the FILTER skips building it.
+  WITH ins AS (
+    INSERT INTO run_events (run_id, seq, type, payload, at)
+    SELECT p_run, v_last - v_n + f.ord, 'EPOCH', jsonb_build_object('epoch', f.epoch, 'metrics', m.metrics), p_at
     FROM unnest(v_fresh) WITH ORDINALITY AS f(epoch, ord)
-    JOIN unnest(p_epochs, p_metrics) AS m(epoch, metrics) ON m.epoch = f.epoch;
-  END IF;
-  IF v_payload IS NULL OR octet_length(v_payload) > p_max_payload THEN
+    JOIN unnest(p_epochs, p_metrics) AS m(epoch, metrics) ON m.epoch = f.epoch
+    RETURNING seq, payload
+  )
+  SELECT json_build_object('runId', p_run, 'projectId', v_project, 'lastSeq', v_last, 'updated', true,
+           'events', json_agg(json_build_object('runId', p_run, 'seq', ins.seq, 'type', 'EPOCH', 'payload', ins.payload,
+                                                'at', p_at_text) ORDER BY ins.seq) FILTER (WHERE v_n * 120 <= p_max_payload))::text
+  INTO v_payload
+  FROM ins;
+  IF v_n * 120 > p_max_payload OR octet_length(v_payload) > p_max_payload THEN
     v_payload := json_build_object('runId', p_run, 'projectId', v_project, 'lastSeq', v_last, 'updated', true)::text;
   END IF;
   PERFORM pg_notify(p_channel, v_payload);
