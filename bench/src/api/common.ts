@@ -140,7 +140,7 @@ export async function publish(name: string, title: string, machine: MachineInfo,
   return file;
 }
 
-/** A new, migrated database on the Postgres server; drop() removes it. */
+/** A new, empty database on the Postgres server (the API process it is given to migrates it); drop() removes it. */
 export async function freshDatabase(prefix = "tunelab_bench"): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
   const name = `${prefix}_${process.pid}_${randomBytes(3).toString("hex")}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
