@@ -1,6 +1,8 @@
 /**
- * V8 flags the API runs with (`pnpm start`; bench/ starts its API processes with them too). A 4 MiB young generation
- * instead of V8's 16 MiB: a burst of 1,000 subscribers connecting at once otherwise grows the heap by ~40 MiB, and
- * the embedded database already holds ~140 MiB in the same process.
+ * V8 flags the API runs with (`pnpm start`; bench/ starts its API processes with them too). An 8 MiB young generation
+ * instead of V8's 16 MiB: a burst of 1,000 subscribers connecting at once grows the heap less, and the embedded
+ * database already holds ~140 MiB in the same process. Measured (docs/benchmarks.md): API CPU per 100-epoch report
+ * 1.09 / 1.21 / 1.37 ms at 16 / 8 / 4 MiB; the embedded API's peak RSS at 1,000 subscribers varies between runs by more
+ * than 8 and 4 MiB differ (346-381 vs 355-392 MiB).
  */
-export const API_NODE_FLAGS = ["--max-semi-space-size=4"] as const;
+export const API_NODE_FLAGS = ["--max-semi-space-size=8"] as const;

@@ -187,10 +187,19 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
         [0, 1],
       ],
     });
+    // A second run's records stay (rollups and events go by trigger, not by foreign key: migration 0005).
+    const { id: _id, createdAt: _c, ...copy } = run;
+    const [kept] = await h.db.insert(runs).values({ ...copy, name: "kept" }).returning();
+    await recordMetricPoints(h.db, [{ runId: kept!.id, key: "loss", step: 1, value: 1 }]);
+    await appendRunEvents(h.db, kept!.id, [{ type: "LOG", payload: { level: "info", message: "stays" } }]);
+    expect(await h.db.select().from(metricRollups).where(eq(metricRollups.runId, run.id))).toHaveLength(5);
     await h.db.delete(runs).where(eq(runs.id, run.id));
-    expect(await h.db.select().from(metricPoints)).toHaveLength(0);
-    expect(await h.db.select().from(runEvents)).toHaveLength(0);
+    expect(await h.db.select().from(metricPoints).where(eq(metricPoints.runId, run.id))).toHaveLength(0);
+    expect(await h.db.select().from(metricRollups).where(eq(metricRollups.runId, run.id))).toHaveLength(0);
+    expect(await h.db.select().from(runEvents).where(eq(runEvents.runId, run.id))).toHaveLength(0);
     expect(await h.db.select().from(evaluations)).toHaveLength(0);
+    expect(await h.db.select().from(metricRollups).where(eq(metricRollups.runId, kept!.id))).toHaveLength(5);
+    expect((await h.db.select().from(runEvents).where(eq(runEvents.runId, kept!.id))).map((e) => e.payload)).toEqual([{ level: "info", message: "stays" }]);
   });
 
   it("rejects out-of-range run configuration at the database too", async () => {
@@ -280,6 +289,64 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
       { runId: run.id, projectId: run.projectId, lastSeq: 2, updated: true, events: [1, 2].map((e) => ({ runId: run.id, seq: e, type: "EPOCH", payload: epoch(e), at: at.toISOString() })) },
       { runId: run.id, projectId: run.projectId, lastSeq: 3, updated: true, events: [{ runId: run.id, seq: 3, type: "EPOCH", payload: epoch(3), at: at.toISOString() }] },
     ]);
+  });
+
+  it("folds in-order reports (plain INSERT) and overlapping ones (stored points kept) into the same rollups and summaries as the points", async () => {
+    const { run } = await seedRunGraph(h.db);
+    const [token] = await h.db.insert(workerTokens).values({ name: "t", tokenSha256: "d".repeat(64) }).returning();
+    const [worker] = await h.db.insert(workers).values({ name: "w", backend: "CPU", backends: ["CPU"], device: "cpu", tokenId: token!.id }).returning();
+    await h.db.update(runs).set({ status: "RUNNING", workerId: worker!.id, epochs: 100 }).where(eq(runs.id, run.id));
+    const base = { runId: run.id, workerId: worker!.id, tokenId: token!.id, channel: "fold_test", maxPayloadBytes: 7000, leaseUntil: null };
+    const metricsOf = (e: number, shift = 0) => ({ loss: 1 / e + shift + (e === 23 ? 5 : 0), acc: (e % 7) / 7 + shift });
+    const range = (from: number, to: number, shift = 0) => Array.from({ length: to - from + 1 }, (_, i) => ({ epoch: from + i, metrics: metricsOf(from + i, shift) }));
+    expect(await reportEpochsAtomically(h.db, { ...base, epochs: range(1, 7) })).toBe(7);
+    expect(await reportEpochsAtomically(h.db, { ...base, epochs: range(8, 20) })).toBe(20);
+    // Overlaps epochs 15-20: those keep their stored values and publish nothing; 21-25 are new (seqs 21-25).
+    expect(await reportEpochsAtomically(h.db, { ...base, epochs: range(15, 25, 100) })).toBe(25);
+    // A key first seen late (f1 from epoch 26 on).
+    expect(await reportEpochsAtomically(h.db, { ...base, epochs: range(26, 70).map((e) => ({ ...e, metrics: { ...e.metrics, f1: e.epoch / 100 } })) })).toBe(70);
+
+    const events = await h.db.select().from(runEvents).where(eq(runEvents.runId, run.id)).orderBy(runEvents.seq);
+    expect(events.map((e) => [e.seq, (e.payload as { epoch: number }).epoch])).toEqual(Array.from({ length: 70 }, (_, i) => [i + 1, i + 1]));
+    const points = await h.db.select().from(metricPoints).where(eq(metricPoints.runId, run.id));
+    expect(points).toHaveLength(70 * 2 + 45);
+    expect(points.find((p) => p.key === "loss" && p.step === 16)!.value).toBe(1 / 16);
+    expect(points.find((p) => p.key === "loss" && p.step === 21)!.value).toBe(1 / 21 + 100);
+
+    const summaries = await h.db.select().from(metricSummaries).where(eq(metricSummaries.runId, run.id)).orderBy(metricSummaries.key);
+    for (const s of summaries) {
+      const mine = points.filter((p) => p.key === s.key).sort((a, b) => a.step - b.step);
+      const values = mine.map((p) => p.value);
+      const best = s.lowerIsBetter ? Math.min(...values) : Math.max(...values);
+      expect(s).toMatchObject({ count: mine.length, lastStep: 70, last: mine.at(-1)!.value, min: Math.min(...values), max: Math.max(...values), best });
+      expect(mine.find((p) => p.step === s.bestStep)!.value).toBe(best);
+    }
+    const rollups = await h.db.select().from(metricRollups).where(eq(metricRollups.runId, run.id));
+    await rebuildMetricRollups(h.db, [run.id]);
+    const rebuilt = await h.db.select().from(metricRollups).where(eq(metricRollups.runId, run.id));
+    const byId = (r: (typeof rollups)[number]) => `${r.key}/${r.width}/${r.bucket}`;
+    expect(rollups.length).toBeGreaterThan(15);
+    expect([...rollups].sort((a, b) => byId(a).localeCompare(byId(b)))).toEqual([...rebuilt].sort((a, b) => byId(a).localeCompare(byId(b))));
+  });
+
+  it("moves a run's lease on a report only when that gains more than a tenth of the lease", async () => {
+    const { run } = await seedRunGraph(h.db);
+    const [token] = await h.db.insert(workerTokens).values({ name: "t", tokenSha256: "d".repeat(64) }).returning();
+    const [worker] = await h.db.insert(workers).values({ name: "w", backend: "CPU", backends: ["CPU"], device: "cpu", tokenId: token!.id }).returning();
+    await h.db.update(runs).set({ status: "RUNNING", workerId: worker!.id }).where(eq(runs.id, run.id));
+    const report = (epoch: number, leaseUntil: Date | null) =>
+      reportEpochsAtomically(h.db, { runId: run.id, workerId: worker!.id, tokenId: token!.id, channel: "lease_test", maxPayloadBytes: 7000, leaseUntil, epochs: [{ epoch, metrics: { loss: 1 } }] });
+    const lease = async () => (await h.db.select().from(runs).where(eq(runs.id, run.id)))[0]!.leaseExpiresAt!.getTime();
+    const first = new Date(Date.now() + 60_000);
+    await report(1, first);
+    expect(await lease()).toBe(first.getTime());
+    // 2 s more of a 60 s lease: kept (the run row is then rewritten without touching its lease index).
+    await report(2, new Date(first.getTime() + 2_000));
+    expect(await lease()).toBe(first.getTime());
+    // 30 s more: moved.
+    const later = new Date(first.getTime() + 30_000);
+    await report(3, later);
+    expect(await lease()).toBe(later.getTime());
   });
 
   it("leaves the events out of a report's NOTIFY when they exceed the payload limit", async () => {

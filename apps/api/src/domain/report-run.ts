@@ -81,12 +81,15 @@ export async function reportLogs(
   return true;
 }
 
+const METRIC_NAME = /^[A-Za-z0-9_.:/-]{1,64}$/;
+
 export async function reportEpochs(
   ctx: Context,
   workerId: string,
   runId: string,
   epochs: { epoch: number; metrics: unknown }[],
 ): Promise<boolean> {
+  const validNames = new Set<string>(); // a batch repeats the same few metric names in every epoch
   const clean = epochs.map((e) => {
     if (!Number.isInteger(e.epoch) || e.epoch < 1) throw badInput(`epoch must be an integer >= 1 (got ${e.epoch}).`);
     if (!e.metrics || typeof e.metrics !== "object" || Array.isArray(e.metrics))
@@ -95,7 +98,10 @@ export async function reportEpochs(
     for (const [k, v] of Object.entries(e.metrics as Record<string, unknown>)) {
       if (v === null) continue; // e.g. val_loss without a validation split
       if (typeof v !== "number" || !Number.isFinite(v)) throw badInput(`metric ${k} of epoch ${e.epoch} must be a finite number.`);
-      if (!/^[A-Za-z0-9_.:/-]{1,64}$/.test(k)) throw badInput(`metric name ${JSON.stringify(k)} must be 1-64 characters of letters, digits, _ . : / -.`);
+      if (!validNames.has(k)) {
+        if (!METRIC_NAME.test(k)) throw badInput(`metric name ${JSON.stringify(k)} must be 1-64 characters of letters, digits, _ . : / -.`);
+        validNames.add(k);
+      }
       metrics[k] = v;
     }
     return { epoch: e.epoch, metrics };

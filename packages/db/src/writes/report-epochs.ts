@@ -40,23 +40,45 @@ export interface ReportEpochsInput {
  * epoch above the run's configured count.
  */
 export async function reportEpochsAtomically(db: Db, input: ReportEpochsInput): Promise<number | null> {
-  const points = input.epochs.flatMap((e) => Object.entries(e.metrics).map(([key, value]) => ({ key, step: e.epoch, value })));
+  // One pass over the epochs builds every column (a worker's batch holds up to hundreds of points).
+  const keys: string[] = [];
+  const steps: number[] = [];
+  const values: number[] = [];
+  const sizes: number[] = [];
+  const metrics: string[] = [];
+  for (const e of input.epochs) {
+    let size = 0;
+    for (const key in e.metrics) {
+      keys.push(key);
+      steps.push(e.epoch);
+      values.push(e.metrics[key]!);
+      size++;
+    }
+    sizes.push(size);
+    metrics.push(JSON.stringify(e.metrics));
+  }
   const at = input.at ?? new Date();
-  const res = await db.execute(sql`
+  const report = () =>
+    db.execute(sql`
     SELECT tunelab_report_epochs(
       ${input.runId}::uuid, ${input.workerId}::uuid, ${input.tokenId}::uuid, ${input.leaseUntil?.toISOString() ?? null}::timestamptz,
-      ${toPgArray(points.map((p) => p.key))}::text[], ${toPgNumberArray(points.map((p) => p.step))}::int[],
-      ${toPgNumberArray(points.map((p) => p.value))}::float8[], ${toPgArray(lowerIsBetterKeys(points.map((p) => p.key)))}::text[],
-      ${toPgNumberArray([...METRIC_ROLLUP_WIDTHS])}::int[],
-      ${toPgNumberArray(input.epochs.map((e) => e.epoch))}::int[], ${toPgNumberArray(input.epochs.map((e) => Object.keys(e.metrics).length))}::int[],
-      ${toPgArray(input.epochs.map((e) => JSON.stringify(e.metrics)))}::jsonb[],
+      ${toPgArray(keys)}::text[], ${toPgNumberArray(steps)}::int[], ${toPgNumberArray(values)}::float8[],
+      ${toPgArray(lowerIsBetterKeys(keys))}::text[], ${toPgNumberArray([...METRIC_ROLLUP_WIDTHS])}::int[],
+      ${toPgNumberArray(input.epochs.map((e) => e.epoch))}::int[], ${toPgNumberArray(sizes)}::int[], ${toPgArray(metrics)}::jsonb[],
       ${at.toISOString()}::timestamptz, ${at.toISOString()}::text, ${input.channel}::text, ${input.maxPayloadBytes}::int
-    ) AS last_seq`).catch((error: unknown) => {
-    const pgError = sqlErrorOf(error);
-    if (pgError?.code === "22023") throw new EpochOutOfRangeError(pgError.message);
-    throw error;
-  });
+    ) AS last_seq`);
+  const res = await report()
+    .catch((error: unknown) => {
+      // The function's plain INSERT met a point written since its check (a concurrent writer of this run's metrics):
+      // nothing was written, and sent again the check finds the point and keeps it.
+      if (sqlErrorOf(error)?.code === "23505") return report();
+      throw error;
+    })
+    .catch((error: unknown) => {
+      const pgError = sqlErrorOf(error);
+      if (pgError?.code === "22023") throw new EpochOutOfRangeError(pgError.message);
+      throw error;
+    });
   const [row] = rowsOf(res);
   return row?.last_seq == null ? null : Number(row.last_seq);
 }
-
