@@ -7,6 +7,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -322,6 +323,30 @@ export function procCpuSeconds(pid: number): number {
 // ---------------------------------------------------------------------------------------------------------------------
 // GraphQL over HTTP (keep-alive through fetch's pool) and the worker protocol
 
+/**
+ * POSTs to the API over node:http with keep-alive connections. A benchmark client should cost as little as the raw
+ * path's pg client: on these 2-core machines fetch (undici) spent ~0.17 ms more CPU per request, CPU the API and
+ * Postgres would otherwise have had (measured in docs/benchmarks.md, "metric-ingestion").
+ */
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+export function postJson(url: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method: "POST", agent: keepAlive, headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
 export class Gql {
   constructor(
     readonly url: string,
@@ -329,10 +354,14 @@ export class Gql {
   ) {}
 
   async raw<T = any>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] }> {
-    const headers: Record<string, string> = { "content-type": "application/json" };
+    const headers: Record<string, string> = {};
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    const res = await fetch(`${this.url}/graphql`, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
-    return (await res.json()) as { data?: T; errors?: { message: string }[] };
+    const res = await postJson(`${this.url}/graphql`, JSON.stringify({ query, variables }), headers);
+    try {
+      return JSON.parse(res.text) as { data?: T; errors?: { message: string }[] };
+    } catch {
+      throw new Error(`HTTP ${res.status} from ${this.url}/graphql: ${res.text.slice(0, 500)}`);
+    }
   }
 
   async q<T = any>(query: string, variables?: Record<string, unknown>): Promise<T> {
