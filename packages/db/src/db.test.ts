@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createDb } from "./create-db";
 import { DatabaseConnectionError } from "./errors";
@@ -327,6 +327,32 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
     const byId = (r: (typeof rollups)[number]) => `${r.key}/${r.width}/${r.bucket}`;
     expect(rollups.length).toBeGreaterThan(15);
     expect([...rollups].sort((a, b) => byId(a).localeCompare(byId(b)))).toEqual([...rebuilt].sort((a, b) => byId(a).localeCompare(byId(b))));
+  });
+
+  it("sends a report again when its plain INSERT meets a point written meanwhile (unique violation, nothing written)", async () => {
+    const { run } = await seedRunGraph(h.db);
+    const [token] = await h.db.insert(workerTokens).values({ name: "t", tokenSha256: "d".repeat(64) }).returning();
+    const [worker] = await h.db.insert(workers).values({ name: "w", backend: "CPU", backends: ["CPU"], device: "cpu", tokenId: token!.id }).returning();
+    await h.db.update(runs).set({ status: "RUNNING", workerId: worker!.id }).where(eq(runs.id, run.id));
+    // Stands in for a concurrent writer: on the first inserted point only (a sequence is not rolled back), the same
+    // point is written just before it, so the report's statement fails with 23505 and rolls back entirely.
+    await h.db.execute(sql`CREATE SEQUENCE race_seq`);
+    await h.db.execute(sql`CREATE FUNCTION race_point() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF nextval('race_seq') = 1 THEN
+          INSERT INTO metric_points (run_id, key, step, value) VALUES (NEW.run_id, NEW.key, NEW.step, 42);
+        END IF;
+        RETURN NEW;
+      END $$`);
+    await h.db.execute(sql`CREATE TRIGGER race_point BEFORE INSERT ON metric_points FOR EACH ROW EXECUTE FUNCTION race_point()`);
+    const last = await reportEpochsAtomically(h.db, {
+      runId: run.id, workerId: worker!.id, tokenId: token!.id, channel: "race_test", maxPayloadBytes: 7000, leaseUntil: null,
+      epochs: [{ epoch: 1, metrics: { loss: 0.5 } }, { epoch: 2, metrics: { loss: 0.25 } }],
+    });
+    expect(last).toBe(2);
+    const points = await h.db.select().from(metricPoints).where(eq(metricPoints.runId, run.id)).orderBy(metricPoints.step);
+    expect(points.map((p) => [p.step, p.value])).toEqual([[1, 0.5], [2, 0.25]]);
+    expect((await h.db.select().from(runEvents).where(eq(runEvents.runId, run.id))).map((e) => e.seq)).toEqual([1, 2]);
   });
 
   it("moves a run's lease on a report only when that gains more than a tenth of the lease", async () => {
