@@ -328,9 +328,22 @@ export function procCpuSeconds(pid: number): number {
  * path's pg client: on these 2-core machines fetch (undici) spent ~0.17 ms more CPU per request, CPU the API and
  * Postgres would otherwise have had (measured in docs/benchmarks.md, "metric-ingestion").
  */
-const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 64 });
+// Idle sockets close after 4 s, before the API's (Node's default 5 s keep-alive timeout) would close them under a request.
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 4000 });
 
-export function postJson(url: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+export async function postJson(url: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await postJsonOnce(url, body, headers);
+    } catch (error) {
+      // A kept-alive socket the server closed just as the request left (Node's documented pattern: retry once).
+      if (attempt === 0 && (error as { reusedSocket?: boolean }).reusedSocket && (error as NodeJS.ErrnoException).code === "ECONNRESET") continue;
+      throw error;
+    }
+  }
+}
+
+function postJsonOnce(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       url,
@@ -342,7 +355,7 @@ export function postJson(url: string, body: string, headers: Record<string, stri
         res.on("error", reject);
       },
     );
-    req.on("error", reject);
+    req.on("error", (error) => reject(Object.assign(error, { reusedSocket: req.reusedSocket })));
     req.end(body);
   });
 }

@@ -139,18 +139,22 @@ async function main() {
 
         const order: ("raw" | "api")[] = round_ % 2 === 0 ? ["raw", "api"] : ["api", "raw"];
         const phase: Record<string, PhaseResult> = {};
-        for (const which of order) {
-          const next = Array.from({ length: WORKERS }, () => 1);
-          const cpu0 = api.cpuSeconds();
-          const pg0 = await postgresBackendCpu(stats_, db.name);
-          const client0 = process.cpuUsage();
-          phase[which] = await drive(WORKERS, SECONDS, which === "raw" ? sendRaw : sendApi, batch, next);
-          const client = process.cpuUsage(client0);
-          phase[which]!.apiCpuSeconds = round(api.cpuSeconds() - cpu0, 2);
-          phase[which]!.postgresCpuSeconds = round(cpuSince(pg0, await postgresBackendCpu(stats_, db.name)), 2);
-          phase[which]!.clientCpuSeconds = round((client.user + client.system) / 1e6, 2);
+        // Released whatever happens: pool.end() in the finally below waits for every checked-out client.
+        try {
+          for (const which of order) {
+            const next = Array.from({ length: WORKERS }, () => 1);
+            const cpu0 = api.cpuSeconds();
+            const pg0 = await postgresBackendCpu(stats_, db.name);
+            const client0 = process.cpuUsage();
+            phase[which] = await drive(WORKERS, SECONDS, which === "raw" ? sendRaw : sendApi, batch, next);
+            const client = process.cpuUsage(client0);
+            phase[which]!.apiCpuSeconds = round(api.cpuSeconds() - cpu0, 2);
+            phase[which]!.postgresCpuSeconds = round(cpuSince(pg0, await postgresBackendCpu(stats_, db.name)), 2);
+            phase[which]!.clientCpuSeconds = round((client.user + client.system) / 1e6, 2);
+          }
+        } finally {
+          for (const c of rawClients) c.release();
         }
-        for (const c of rawClients) c.release();
         const ratio = phase.api!.pointsPerSec / phase.raw!.pointsPerSec;
         const r = phase.api!;
         const w = phase.raw!;
