@@ -11,6 +11,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { bundleNodeEntry } from "@tunelab/api/bundle";
 import { API_NODE_FLAGS } from "@tunelab/api/node-flags";
 import pg from "pg";
 
@@ -207,11 +208,23 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 /** Node flags for a TypeScript child process (tsx loader), plus --cpu-prof when BENCH_CPU_PROF is set. */
 export function childExecArgv(profileName?: string): string[] {
-  const argv = ["--import", "tsx"];
-  if (process.env.BENCH_CPU_PROF_FLAG && profileName) {
-    argv.push("--cpu-prof", `--cpu-prof-dir=${path.join(RESULTS_DIR, "profiles")}`, `--cpu-prof-name=${profileName}-${Date.now()}.cpuprofile`);
-  }
-  return argv;
+  return ["--import", "tsx", ...profileExecArgv(profileName)];
+}
+
+function profileExecArgv(profileName?: string): string[] {
+  if (!process.env.BENCH_CPU_PROF_FLAG || !profileName) return [];
+  return ["--cpu-prof", `--cpu-prof-dir=${path.join(RESULTS_DIR, "profiles")}`, `--cpu-prof-name=${profileName}-${Date.now()}.cpuprofile`];
+}
+
+/** api-process.ts bundled the way `pnpm start` bundles the API (apps/api/scripts/bundle.mjs), once per benchmark run. */
+let apiBundle: Promise<string> | undefined;
+function bundledApiProcess(): Promise<string> {
+  apiBundle ??= (async () => {
+    const out = path.join(BENCH_DIR, "dist", "api-process.mjs");
+    await bundleNodeEntry(path.join(HERE, "api-process.ts"), out);
+    return out;
+  })();
+  return apiBundle;
 }
 
 /**
@@ -219,9 +232,9 @@ export function childExecArgv(profileName?: string): string[] {
  * PGlite data dir when databaseUrl is undefined), so load generators do not share its CPU.
  */
 export async function startApiProcess(opts: { databaseUrl?: string; dataDir: string; env?: Record<string, string>; name?: string }): Promise<ApiProcess> {
-  const child = fork(path.join(HERE, "api-process.ts"), [], {
-    // The flags `pnpm start` gives the API, so the benchmark measures the process users run.
-    execArgv: [...API_NODE_FLAGS, ...childExecArgv(opts.name ?? "api")],
+  // Bundled JavaScript with the flags `pnpm start` gives the API, so the benchmark measures the process users run.
+  const child = fork(await bundledApiProcess(), [], {
+    execArgv: [...API_NODE_FLAGS, ...profileExecArgv(opts.name ?? "api")],
     cwd: BENCH_DIR,
     env: {
       ...process.env,
