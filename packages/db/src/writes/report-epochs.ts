@@ -32,12 +32,13 @@ export interface ReportEpochsInput {
 }
 
 /**
- * A worker's epoch report in ONE statement and one round trip (database function tunelab_report_epochs, migration
- * 0002): run lock and lease extension, points written with existing ones kept (a retried report is a no-op),
+ * A worker's epoch report in ONE statement and one round trip (database function tunelab_report_epochs, migrations
+ * 0002 and 0005): run lock and lease extension, points written with existing ones kept (a retried report is a no-op),
  * summaries and rollups, one EPOCH event per fresh epoch with dense seqs, and the NOTIFY queued for commit. Runs as its
  * own transaction: call it on the database, not inside one. Returns the run's last event seq, or null when the run is
  * not active and held by this worker under this token (then nothing was written). Throws EpochOutOfRangeError for an
- * epoch above the run's configured count.
+ * epoch above the run's configured count. Sent once more when its plain INSERT of new points met a point another
+ * transaction wrote meanwhile (unique violation, nothing written).
  */
 export async function reportEpochsAtomically(db: Db, input: ReportEpochsInput): Promise<number | null> {
   // One pass over the epochs builds every column (a worker's batch holds up to hundreds of points).
