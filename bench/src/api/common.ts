@@ -104,12 +104,8 @@ export function machineLine(m: MachineInfo): string {
 }
 
 /**
- * Writes bench/results/<name>-<timestamp>.json and replaces this benchmark's block in docs/benchmarks.md (between
- * markers, so other sections of the file are left alone).
- */
-/**
- * Writes bench/results/<name>-<time>.json and replaces the `blockKey` block (default: name) of docs/benchmarks.md with
- * the table, the command line as given and the machine.
+ * Writes bench/results/<name>-<time>.json and replaces the `blockKey` block (default: name) of docs/benchmarks.md
+ * (between markers, so other sections are left alone) with the table, the command line as given and the machine.
  */
 export async function publish(name: string, title: string, machine: MachineInfo, data: unknown, markdown: string, blockKey = name): Promise<string> {
   machine.loadAvgEnd = os.loadavg().map((v) => round(v, 2));
@@ -334,16 +330,16 @@ export function procCpuSeconds(pid: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
-// GraphQL over HTTP (keep-alive through fetch's pool) and the worker protocol
+// GraphQL over HTTP (node:http keep-alive) and the worker protocol
+
+// Idle sockets close after 4 s, before the API's (Node's default 5 s keep-alive timeout) would close them under a request.
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 4000 });
 
 /**
  * POSTs to the API over node:http with keep-alive connections. A benchmark client should cost as little as the raw
  * path's pg client: on these 2-core machines fetch (undici) spent ~0.17 ms more CPU per request, CPU the API and
  * Postgres would otherwise have had (measured in docs/benchmarks.md, "metric-ingestion").
  */
-// Idle sockets close after 4 s, before the API's (Node's default 5 s keep-alive timeout) would close them under a request.
-const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 4000 });
-
 export async function postJson(url: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
   for (let attempt = 0; ; attempt++) {
     try {

@@ -25,6 +25,7 @@ import {
   Gql,
   machineInfo,
   nowMs,
+  postJson,
   publish,
   round,
   startApiProcess,
@@ -140,8 +141,7 @@ async function measure(gql: Gql, query: string, variables: Record<string, unknow
   for (let i = 0; i < REPS + warmups; i++) {
     if (i >= warmups + 3 && nowMs() > budgetEnd) break;
     const t = nowMs();
-    const res = await fetch(`${gql.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query, variables }) });
-    const text = await res.text();
+    const { text } = await postJson(`${gql.url}/graphql`, JSON.stringify({ query, variables }));
     const ms = nowMs() - t;
     const body = JSON.parse(text) as { data?: unknown; errors?: unknown };
     if (body.errors) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors).slice(0, 1000)}`);
