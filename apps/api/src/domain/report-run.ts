@@ -89,7 +89,6 @@ export async function reportEpochs(
   runId: string,
   epochs: { epoch: number; metrics: unknown }[],
 ): Promise<boolean> {
-  const validNames = new Set<string>(); // a batch repeats the same few metric names in every epoch
   const clean = epochs.map((e) => {
     if (!Number.isInteger(e.epoch) || e.epoch < 1) throw badInput(`epoch must be an integer >= 1 (got ${e.epoch}).`);
     if (!e.metrics || typeof e.metrics !== "object" || Array.isArray(e.metrics))
@@ -98,10 +97,7 @@ export async function reportEpochs(
     for (const [k, v] of Object.entries(e.metrics as Record<string, unknown>)) {
       if (v === null) continue; // e.g. val_loss without a validation split
       if (typeof v !== "number" || !Number.isFinite(v)) throw badInput(`metric ${k} of epoch ${e.epoch} must be a finite number.`);
-      if (!validNames.has(k)) {
-        if (!METRIC_NAME.test(k)) throw badInput(`metric name ${JSON.stringify(k)} must be 1-64 characters of letters, digits, _ . : / -.`);
-        validNames.add(k);
-      }
+      if (!METRIC_NAME.test(k)) throw badInput(`metric name ${JSON.stringify(k)} must be 1-64 characters of letters, digits, _ . : / -.`);
       metrics[k] = v;
     }
     return { epoch: e.epoch, metrics };
