@@ -23,6 +23,7 @@ const require = createRequire(path.join(BENCH_DIR, "package.json"));
 async function main(): Promise<void> {
   mkdirSync(path.join(GL, "dist", "linux-x64"), { recursive: true });
   const outfile = path.join(GL, "tunelab-gpu-bench.mjs");
+  const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
   await build({
     entryPoints: [path.join(BENCH_DIR, "src", "trainer", "gpu.ts")],
     outfile,
@@ -34,6 +35,8 @@ async function main(): Promise<void> {
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     // Loaded only where installed (never on the GPU machine): leave them as runtime requires.
     external: ["@tensorflow/tfjs-node", "@tensorflow/tfjs-node-gpu"],
+    // The GPU machine's copy of the repository has no .git: stamp the commit that the numbers belong to.
+    define: { "process.env.TUNELAB_BENCH_COMMIT": JSON.stringify(commit) },
     logLevel: "warning",
   });
   const webgpuDir = path.dirname(require.resolve("webgpu/package.json"));

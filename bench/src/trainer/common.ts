@@ -23,9 +23,10 @@ export interface Machine {
 
 export function machine(): Machine {
   const cpus = os.cpus();
-  let commit: string | null;
+  // A bundle run away from the checkout (bundle-gpu) has no .git: the bundler stamps the commit into this variable.
+  let commit: string | null = process.env.TUNELAB_BENCH_COMMIT ?? null;
   try {
-    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
+    commit ??= execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
   } catch {
     commit = null;
   }
