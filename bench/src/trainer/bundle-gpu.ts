@@ -52,7 +52,8 @@ async function main(): Promise<void> {
   writeFileSync(
     path.join(GL, "run-gpu-bench.sh"),
     `#!/bin/sh
-# Runs the bundled GPU benchmark. Arguments go to the benchmark (e.g. --steps 20 --chunks 1024,2048,4096 --out DIR).
+# Runs the bundled GPU benchmark. Arguments go to the benchmark (e.g. --steps 20 --chunks 1024,2048,4096 --out DIR);
+# NODE_ARGS goes to node (e.g. NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR", which NODE_OPTIONS refuses).
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 for f in "$here"/*.deb; do [ -e "$f" ] && dpkg -x "$f" /; done
@@ -66,7 +67,8 @@ if ! command -v node >/dev/null 2>&1; then
   gunzip -c "$here/node.gz" > /tmp/tunelab-node && chmod +x /tmp/tunelab-node && NODE=/tmp/tunelab-node
 fi
 cd "$here"
-exec "$NODE" "$here/tunelab-gpu-bench.mjs" "$@"
+# shellcheck disable=SC2086 # NODE_ARGS holds several words
+exec "$NODE" $NODE_ARGS "$here/tunelab-gpu-bench.mjs" "$@"
 `,
   );
   chmodSync(path.join(GL, "run-gpu-bench.sh"), 0o755);

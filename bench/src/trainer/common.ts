@@ -145,7 +145,7 @@ export function flag(name: string): boolean {
  * Per-kernel time of one training step of the reference CNN (tf.profile), summed by kernel name, largest first.
  * On WEBGPU the times need timestamp queries; where the adapter has none the kernels come back without times.
  */
-export async function profileStep(batch: number): Promise<{ kernel: string; ms: number }[]> {
+export async function profileStep(batch: number): Promise<{ kernel: string; ms: number; count: number }[]> {
   const model = referenceCnn();
   const x = tf.randomUniform([batch, 28, 28, 1]);
   const y = tf.oneHot(tf.randomUniform([batch], 0, 10, "int32") as tf.Tensor1D, 10);
@@ -153,22 +153,83 @@ export async function profileStep(batch: number): Promise<{ kernel: string; ms: 
   const info = await tf.profile(async () => {
     await model.trainOnBatch(x, y);
   });
-  const byName = new Map<string, number>();
+  const byName = new Map<string, { ms: number; count: number }>();
   for (const k of info.kernels) {
     const t = (await Promise.resolve(k.kernelTimeMs)) as unknown;
     const ms = typeof t === "number" ? t : typeof (t as { error?: string })?.error === "string" ? NaN : 0;
-    byName.set(k.name, (byName.get(k.name) ?? 0) + ms);
+    const entry = byName.get(k.name) ?? { ms: 0, count: 0 };
+    byName.set(k.name, { ms: entry.ms + ms, count: entry.count + 1 });
   }
   tf.dispose([x, y]);
   model.dispose();
-  return [...byName].map(([kernel, ms]) => ({ kernel, ms })).sort((a, b) => (b.ms || 0) - (a.ms || 0));
+  return [...byName].map(([kernel, e]) => ({ kernel, ...e })).sort((a, b) => (b.ms || 0) - (a.ms || 0));
 }
 
-export function describeProfile(profile: { kernel: string; ms: number }[], top = 6): string {
+/**
+ * Where a training step's wall time goes on an asynchronous backend (WEBGPU): a custom loop over the reference CNN,
+ * the same computation as trainOnBatch (forward, categorical cross-entropy, SGD step) without tfjs-layers around it.
+ * - dispatchMs: JS time until optimizer.minimize returns (every kernel recorded and queued, nothing awaited);
+ * - waitMs: the time after that until the loss has come back (GPU work not yet done, plus the readback);
+ * - pipelined: samples/s over `steps` steps with a single read at the end (the GPU queue never drains).
+ */
+export async function stepBreakdown(batch: number, steps: number): Promise<{
+  dispatchMs: number;
+  waitMs: number;
+  syncedSamplesPerSec: number;
+  pipelinedSamplesPerSec: number;
+}> {
+  const model = referenceCnn();
+  const optimizer = tf.train.sgd(0.01);
+  const x = tf.randomUniform([batch, 28, 28, 1], 0, 1, "float32", 3);
+  const y = tf.oneHot(tf.randomUniform([batch], 0, 10, "int32", 4) as tf.Tensor1D, 10);
+  const lossFn = () => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar;
+  const step = () => optimizer.minimize(lossFn, true)!;
+  for (let i = 0; i < 2; i++) {
+    const l = step();
+    await l.data();
+    l.dispose();
+  }
+  let dispatch = 0;
+  let wait = 0;
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    const l = step();
+    const t1 = performance.now();
+    await l.data();
+    wait += performance.now() - t1;
+    dispatch += t1 - t0;
+    l.dispose();
+  }
+  const t0 = performance.now();
+  let last: tf.Scalar | null = null;
+  for (let i = 0; i < steps; i++) {
+    last?.dispose();
+    last = step();
+  }
+  await last!.data();
+  const pipelinedMs = performance.now() - t0;
+  last!.dispose();
+  tf.dispose([x, y]);
+  optimizer.dispose();
+  model.dispose();
+  return {
+    dispatchMs: dispatch / steps,
+    waitMs: wait / steps,
+    syncedSamplesPerSec: (batch * steps) / ((dispatch + wait) / 1000),
+    pipelinedSamplesPerSec: (batch * steps) / (pipelinedMs / 1000),
+  };
+}
+
+export function describeProfile(profile: { kernel: string; ms: number; count?: number }[], top = 6): string {
   const total = profile.reduce((a, k) => a + (k.ms || 0), 0);
+  const launches = profile.reduce((a, k) => a + (k.count ?? 0), 0);
   if (!(total > 0)) return "no kernel times (this backend/adapter reports none)";
-  return profile
-    .slice(0, top)
-    .map((k) => `${k.kernel} ${k.ms.toFixed(1)} ms (${((100 * k.ms) / total).toFixed(0)}%)`)
-    .join(", ");
+  const head = launches > 0 ? `${launches} kernels, ${total.toFixed(1)} ms of kernel time: ` : "";
+  return (
+    head +
+    profile
+      .slice(0, top)
+      .map((k) => `${k.kernel} ${k.ms.toFixed(1)} ms (${((100 * k.ms) / total).toFixed(0)}%)`)
+      .join(", ")
+  );
 }

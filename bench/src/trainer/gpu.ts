@@ -3,7 +3,12 @@
  * with the matmul filter gradient, and in the same run the same model in PyTorch when `python3 -c "import torch"`
  * works. Prints the card's name, samples/s of each, and the ratios.
  *
- *   pnpm --filter @tunelab/bench gpu [--steps 20] [--chunks 2048] [--profile] [--no-torch] [--no-transfer] [--no-doc] [--out DIR]
+ *   pnpm --filter @tunelab/bench gpu [--steps 20] [--chunks 2048] [--profile] [--breakdown] [--tf-flags K=V,...]
+ *                                    [--no-torch] [--no-transfer] [--no-doc] [--out DIR]
+ *
+ * --profile prints each configuration's kernel times for one step; --breakdown splits a step's wall time into JS
+ * dispatch and GPU wait and measures a loop that reads the loss only at its end; --tf-flags sets tfjs environment
+ * flags (e.g. WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64) for every WEBGPU run.
  *
  * In a checkout it then runs the trainer's transfer experiment (digits 0-4 CNN -> 5-9, and 50 per class fine-tuned vs
  * from scratch) on WEBGPU, whose accuracies compare with the WASM results in packages/trainer/README.md.
@@ -28,6 +33,7 @@ import {
   machine,
   profileStep,
   samplesPerSec,
+  stepBreakdown,
   table,
   trainReferenceCnn,
   writeResult,
@@ -43,7 +49,18 @@ interface Row {
   stepMs?: number[];
   loss?: [number, number];
   kernels?: string[];
-  profile?: { kernel: string; ms: number }[];
+  profile?: { kernel: string; ms: number; count: number }[];
+  breakdown?: Awaited<ReturnType<typeof stepBreakdown>>;
+}
+
+/** `--tf-flags A=1,B=true`: tfjs environment flags, parsed as numbers or booleans where they look like one. */
+function tfFlags(): Record<string, number | boolean | string> {
+  const out: Record<string, number | boolean | string> = {};
+  for (const pair of (arg("tf-flags") ?? "").split(",").filter(Boolean)) {
+    const [key, raw = ""] = pair.split("=");
+    out[key!] = raw === "true" ? true : raw === "false" ? false : raw !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  }
+  return out;
 }
 
 function torchScript(): string | null {
@@ -96,6 +113,7 @@ function runTorch(): TorchResult {
 
 async function runWebgpu(label: string, fastKernels: SelectOptions["fastKernels"]): Promise<Row> {
   const sel = await selectBackend(["WEBGPU"], { fastKernels });
+  for (const [key, value] of Object.entries(tfFlags())) tf.env().set(key, value);
   process.stdout.write(`${label}: warm-up + ${steps} steps ... `);
   const run = await trainReferenceCnn({ batch: 256, steps });
   const sps = samplesPerSec(256, run.stepMs);
@@ -110,7 +128,15 @@ async function runWebgpu(label: string, fastKernels: SelectOptions["fastKernels"
       console.log(`  profile failed: ${(e as Error).message}`);
     }
   }
-  return { label, samplesPerSec: sps, stepMs: run.stepMs, loss: run.loss, kernels: sel.kernels, profile };
+  let breakdown: Row["breakdown"];
+  if (flag("breakdown")) {
+    breakdown = await stepBreakdown(256, steps);
+    console.log(
+      `  custom loop: dispatch ${breakdown.dispatchMs.toFixed(1)} ms + wait ${breakdown.waitMs.toFixed(1)} ms per step ` +
+        `(${fmt(breakdown.syncedSamplesPerSec)} samples/s); loss read only at the end: ${fmt(breakdown.pipelinedSamplesPerSec)} samples/s`,
+    );
+  }
+  return { label, samplesPerSec: sps, stepMs: run.stepMs, loss: run.loss, kernels: sel.kernels, profile, breakdown };
 }
 
 /** Same initial weights and data, 3 steps each way: the fast path must give the stock path's losses. */
@@ -172,7 +198,7 @@ async function main(): Promise<void> {
   ]);
   console.log(`\ncard: ${webgpu.device}${torch.device ? ` | PyTorch device: ${torch.device}` : ""}\n${out}`);
 
-  const result = { machine: m, adapter: webgpu.device, nvidiaSmi: nvidiaSmiName(), rows, parity, torch: torch.reason ?? null, at: new Date().toISOString() };
+  const result = { machine: m, tfFlags: tfFlags(), adapter: webgpu.device, nvidiaSmi: nvidiaSmiName(), rows, parity, torch: torch.reason ?? null, at: new Date().toISOString() };
   const outDir = arg("out");
   const file = writeResult("gpu", result, outDir);
   console.log(`JSON: ${file}`);
