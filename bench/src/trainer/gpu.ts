@@ -3,9 +3,11 @@
  * with the matmul filter gradient, and in the same run the same model in PyTorch when `python3 -c "import torch"`
  * works. Prints the card's name, samples/s of each, and the ratios.
  *
- *   pnpm --filter @tunelab/bench gpu [--steps 20] [--chunks 2048] [--profile] [--breakdown] [--tf-flags K=V,...]
+ *   pnpm --filter @tunelab/bench gpu [--steps 20] [--chunks 2048] [--layouts shader,nhwc] [--profile] [--breakdown] [--tf-flags K=V,...]
  *                                    [--no-torch] [--no-transfer] [--no-doc] [--out DIR]
  *
+ * Before timing, it checks the fast filter gradient against the stock WEBGPU kernel over a grid of shapes, strides and
+ * paddings, for each im2col layout (`shader`: one compute shader, the default; `nhwc`: PadV2 + slices + Concat).
  * --profile prints each configuration's kernel times for one step; --breakdown splits a step's wall time into JS
  * dispatch and GPU wait and measures a loop that reads the loss only at its end; --tf-flags sets tfjs environment
  * flags (e.g. WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64) for every WEBGPU run.
@@ -17,8 +19,9 @@
  * bundle-gpu` packs this script into .gl/ to run where there is no node_modules (bench/README.md).
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { detectBackends, selectBackend } from "@tunelab/trainer/backends";
+import { detectBackends, registerFastKernels, selectBackend, unregisterFastKernels } from "@tunelab/trainer/backends";
 import type { SelectOptions } from "@tunelab/trainer/backends";
+import type { FilterGradLayout } from "@tunelab/trainer/kernels";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -42,6 +45,7 @@ import {
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const steps = Number(arg("steps") ?? 20);
 const chunks = (arg("chunks") ?? "2048").split(",").map(Number);
+const layouts = (arg("layouts") ?? "shader,nhwc").split(",") as FilterGradLayout[];
 
 interface Row {
   label: string;
@@ -139,6 +143,62 @@ async function runWebgpu(label: string, fastKernels: SelectOptions["fastKernels"
   return { label, samplesPerSec: sps, stepMs: run.stepMs, loss: run.loss, kernels: sel.kernels, profile, breakdown };
 }
 
+/**
+ * The fast filter gradient against the stock WEBGPU kernel, per im2col layout: small shapes (1x1 to 5x5 kernels,
+ * odd and even sizes) x strides 1 and 2 x same and valid padding, plus the reference CNN's two conv layers.
+ * Returns the worst relative error (max |fast - stock| / max |stock|) per layout.
+ */
+async function filterGradCheck(): Promise<{ worst: Record<string, number>; cases: number }> {
+  const shapes: { x: [number, number, number, number]; k: number; co: number }[] = [
+    { x: [2, 7, 7, 3], k: 3, co: 4 },
+    { x: [3, 8, 6, 1], k: 3, co: 5 },
+    { x: [1, 9, 9, 8], k: 5, co: 3 },
+    { x: [2, 5, 5, 4], k: 1, co: 6 },
+    { x: [4, 6, 7, 2], k: 2, co: 3 },
+    { x: [256, 28, 28, 1], k: 3, co: 32 },
+    { x: [256, 26, 26, 32], k: 3, co: 64 },
+  ];
+  const cases = shapes.flatMap((sh) => ([1, 2] as const).flatMap((stride) => (["same", "valid"] as const).map((pad) => ({ ...sh, stride, pad }))));
+  const grad = async (c: (typeof cases)[number], x: tf.Tensor4D, dy: tf.Tensor4D) => {
+    const out = tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, {
+      strides: c.stride,
+      pad: c.pad,
+      dataFormat: "NHWC",
+      filterShape: [c.k, c.k, c.x[3], c.co],
+    }) as tf.Tensor;
+    const values = (await out.data()) as Float32Array;
+    out.dispose();
+    return values;
+  };
+  await selectBackend(["WEBGPU"], { fastKernels: false });
+  const worst: Record<string, number> = Object.fromEntries(layouts.map((l) => [l, 0]));
+  let checked = 0;
+  for (const [i, c] of cases.entries()) {
+    const [, h, w] = c.x;
+    const oh = c.pad === "same" ? Math.ceil(h / c.stride) : Math.ceil((h - c.k + 1) / c.stride);
+    const ow = c.pad === "same" ? Math.ceil(w / c.stride) : Math.ceil((w - c.k + 1) / c.stride);
+    if (oh < 1 || ow < 1) continue;
+    checked++;
+    unregisterFastKernels("webgpu");
+    const x = tf.randomUniform(c.x, -1, 1, "float32", 100 + i) as tf.Tensor4D;
+    const dy = tf.randomUniform([c.x[0], oh, ow, c.co], -1, 1, "float32", 200 + i) as tf.Tensor4D;
+    const expected = await grad(c, x, dy);
+    for (const layout of layouts) {
+      registerFastKernels("webgpu", { conv2DBackpropFilter: "matmul", layout });
+      const got = await grad(c, x, dy);
+      let diff = 0;
+      let scale = 0;
+      for (let j = 0; j < expected.length; j++) {
+        diff = Math.max(diff, Math.abs(got[j]! - expected[j]!));
+        scale = Math.max(scale, Math.abs(expected[j]!));
+      }
+      worst[layout] = Math.max(worst[layout]!, diff / (scale || 1));
+    }
+    tf.dispose([x, dy]);
+  }
+  return { worst, cases: checked };
+}
+
 /** Same initial weights and data, 3 steps each way: the fast path must give the stock path's losses. */
 async function lossParity(): Promise<{ stock: number[]; fast: number[]; maxRelDiff: number }> {
   const { referenceCnn } = await import("@tunelab/trainer/kernels");
@@ -174,11 +234,20 @@ async function main(): Promise<void> {
   }
   console.log(`WEBGPU adapter: ${webgpu.device}`);
 
+  const check = await filterGradCheck();
+  console.log(
+    `filter gradient vs the stock WEBGPU kernel (${check.cases} cases: shapes x strides x paddings), worst relative error: ${Object.entries(check.worst)
+      .map(([l, e]) => `${l} im2col ${e.toExponential(2)}`)
+      .join(", ")}`,
+  );
+
   const rows: Row[] = [];
   const stock = await runWebgpu("WEBGPU, stock kernels", false);
   rows.push(stock);
-  for (const chunk of chunks) {
-    rows.push(await runWebgpu(`WEBGPU + matmul filter gradient (chunk ${chunk})`, { conv2DBackpropFilter: "matmul", chunk }));
+  for (const layout of layouts) {
+    for (const chunk of chunks) {
+      rows.push(await runWebgpu(`WEBGPU + matmul filter gradient (${layout} im2col, chunk ${chunk})`, { conv2DBackpropFilter: "matmul", layout, chunk }));
+    }
   }
   const parity = await lossParity();
   console.log(`loss parity (3 steps, same init): stock ${parity.stock.map((l) => l.toFixed(5)).join(", ")} | fast ${parity.fast.map((l) => l.toFixed(5)).join(", ")} | max rel diff ${parity.maxRelDiff.toExponential(2)}`);
@@ -198,7 +267,7 @@ async function main(): Promise<void> {
   ]);
   console.log(`\ncard: ${webgpu.device}${torch.device ? ` | PyTorch device: ${torch.device}` : ""}\n${out}`);
 
-  const result = { machine: m, tfFlags: tfFlags(), adapter: webgpu.device, nvidiaSmi: nvidiaSmiName(), rows, parity, torch: torch.reason ?? null, at: new Date().toISOString() };
+  const result = { machine: m, tfFlags: tfFlags(), filterGradCheck: check, adapter: webgpu.device, nvidiaSmi: nvidiaSmiName(), rows, parity, torch: torch.reason ?? null, at: new Date().toISOString() };
   const outDir = arg("out");
   const file = writeResult("gpu", result, outDir);
   console.log(`JSON: ${file}`);

@@ -6,6 +6,7 @@ export {
   unregisterFastKernels,
 } from "./register";
 export type { FastKernelOptions, FastKernelRegistration, FilterGradStrategy } from "./register";
+export type { FilterGradLayout } from "./matmul";
 export { chunkSize, conv2DBackpropFilterMatmul } from "./matmul";
 export {
   conv2DBackpropFilterDirect,

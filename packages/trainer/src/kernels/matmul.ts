@@ -2,10 +2,10 @@
  * Conv2DBackpropFilter through matrix products (issue 8), built from the backend's own kernels so that it runs
  * wherever those run (webgpu, cpu, wasm):
  *
- *   1. pad x as the forward conv did (PadV2),
- *   2. im2col: for each kernel offset (kh, kw) take the strided slice of x that it multiplies
- *      ([N, OH, OW, CI] each), and concatenate the KH*KW slices on the channel axis -> patches [N*OH*OW, KH*KW*CI],
- *   3. split the long reduction (M = N*OH*OW rows) into chunks: patches [chunks, chunk, K], dy [chunks, chunk, CO],
+ *   1. im2col -> patches [N*OH*OW, KH*KW*CI]: pad x as the forward conv did (PadV2), take for each kernel offset
+ *      (kh, kw) the strided slice of x that it multiplies ([N, OH, OW, CI] each), and concatenate the KH*KW slices on
+ *      the channel axis (layout `nhwc`); on webgpu the `shader` layout does all of that in one compute shader,
+ *   2. split the long reduction (M = N*OH*OW rows) into chunks: patches [chunks, chunk, K], dy [chunks, chunk, CO],
  *      one batched matmul patches^T . dy -> [chunks, K, CO], then sum over chunks -> [K, CO] = the filter shape.
  *
  * Measured by hand on an H100 for x [256,26,26,32], dy [256,24,24,64], 3x3 valid (see shared stack notes): 1.9 ms
@@ -15,6 +15,7 @@ import { getKernel } from "@tensorflow/tfjs-core";
 import type { KernelBackend, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from "@tensorflow/tfjs-core";
 import type { Conv2DInfo } from "./conv-info";
 import { allocFloats, readFloats } from "./direct";
+import { webgpuIm2col } from "./webgpu-im2col";
 
 function run(
   backendName: string,
@@ -38,6 +39,8 @@ export function chunkSize(m: number, target: number): number {
   return m;
 }
 
+export type FilterGradLayout = "nhwc" | "host" | "shader";
+
 export interface MatmulFilterGradOptions {
   /** Rows per chunk of the reduction; Infinity = one plain matmul. */
   chunk: number;
@@ -46,8 +49,10 @@ export interface MatmulFilterGradOptions {
    * matmul with transposeA over chunks of the reduction, then a sum (the recipe measured on a GPU).
    * `host`: im2col by a typed-array loop into host memory as patchesT [K, M], then one plain matmul
    * patchesT . dy on the backend (cpu, wasm only).
+   * `shader`: as `nhwc`, but the patches come from one im2col compute shader instead of PadV2 + slices + Concat
+   * (webgpu only; see webgpu-im2col.ts).
    */
-  layout: "nhwc" | "host";
+  layout: FilterGradLayout;
 }
 
 export function conv2DBackpropFilterMatmul(
@@ -59,8 +64,7 @@ export function conv2DBackpropFilterMatmul(
   options: MatmulFilterGradOptions,
 ): TensorInfo {
   const { batchSize: N, inChannels: CI, outHeight: OH, outWidth: OW, outChannels: CO } = info;
-  const { filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW } = info;
-  const { top, bottom, left, right } = info.padInfo;
+  const { filterHeight: KH, filterWidth: KW } = info;
   const temps: TensorInfo[] = [];
   const keep = (t: TensorInfo): TensorInfo => {
     temps.push(t);
@@ -76,41 +80,7 @@ export function conv2DBackpropFilterMatmul(
       const prod = keep(run(backendName, backend, "BatchMatMul", { a, b }, { transposeA: false, transposeB: false }));
       return run(backendName, backend, "Reshape", { x: prod }, { shape: [KH, KW, CI, CO] });
     }
-    let xp = x;
-    if (top > 0 || bottom > 0 || left > 0 || right > 0) {
-      xp = keep(
-        run(backendName, backend, "PadV2", { x }, {
-          paddings: [
-            [0, 0],
-            [top, bottom],
-            [left, right],
-            [0, 0],
-          ],
-          constantValue: 0,
-        }),
-      );
-    }
-    const slices: TensorInfo[] = [];
-    for (let kh = 0; kh < KH; kh++) {
-      for (let kw = 0; kw < KW; kw++) {
-        const begin = [0, kh, kw, 0];
-        const slice =
-          SH === 1 && SW === 1
-            ? run(backendName, backend, "Slice", { x: xp }, { begin, size: [N, OH, OW, CI] })
-            : run(backendName, backend, "StridedSlice", { x: xp }, {
-                begin,
-                end: [N, kh + (OH - 1) * SH + 1, kw + (OW - 1) * SW + 1, CI],
-                strides: [1, SH, SW, 1],
-                beginMask: 0,
-                endMask: 0,
-                ellipsisMask: 0,
-                newAxisMask: 0,
-                shrinkAxisMask: 0,
-              });
-        slices.push(keep(slice));
-      }
-    }
-    const patches = slices.length === 1 ? slices[0]! : keep(run(backendName, backend, "Concat", slices as unknown as NamedTensorInfoMap, { axis: 3 }));
+    const patches = options.layout === "shader" ? keep(webgpuIm2col(backend, x, info)) : sliceIm2col(backendName, backend, x, info, keep);
     const M = N * OH * OW;
     const K = KH * KW * CI;
     const c = chunkSize(M, Number.isFinite(options.chunk) ? options.chunk : M);
@@ -124,6 +94,58 @@ export function conv2DBackpropFilterMatmul(
   } finally {
     for (const t of temps) backend.disposeData(t.dataId);
   }
+}
+
+/**
+ * im2col through the backend's own kernels: pad x as the forward conv did (PadV2), take the strided slice of x that
+ * each kernel offset (kh, kw) multiplies ([N, OH, OW, CI] each) and concatenate them on the channel axis: patches
+ * [N, OH, OW, KH*KW*CI], which is [M, K] in memory. Temporaries go through keep() for the caller to release.
+ */
+function sliceIm2col(
+  backendName: string,
+  backend: KernelBackend,
+  x: TensorInfo,
+  info: Conv2DInfo,
+  keep: (t: TensorInfo) => TensorInfo,
+): TensorInfo {
+  const { batchSize: N, inChannels: CI, outHeight: OH, outWidth: OW } = info;
+  const { filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW } = info;
+  const { top, bottom, left, right } = info.padInfo;
+  let xp = x;
+  if (top > 0 || bottom > 0 || left > 0 || right > 0) {
+    xp = keep(
+      run(backendName, backend, "PadV2", { x }, {
+        paddings: [
+          [0, 0],
+          [top, bottom],
+          [left, right],
+          [0, 0],
+        ],
+        constantValue: 0,
+      }),
+    );
+  }
+  const slices: TensorInfo[] = [];
+  for (let kh = 0; kh < KH; kh++) {
+    for (let kw = 0; kw < KW; kw++) {
+      const begin = [0, kh, kw, 0];
+      const slice =
+        SH === 1 && SW === 1
+          ? run(backendName, backend, "Slice", { x: xp }, { begin, size: [N, OH, OW, CI] })
+          : run(backendName, backend, "StridedSlice", { x: xp }, {
+              begin,
+              end: [N, kh + (OH - 1) * SH + 1, kw + (OW - 1) * SW + 1, CI],
+              strides: [1, SH, SW, 1],
+              beginMask: 0,
+              endMask: 0,
+              ellipsisMask: 0,
+              newAxisMask: 0,
+              shrinkAxisMask: 0,
+            });
+      slices.push(keep(slice));
+    }
+  }
+  return slices.length === 1 ? slices[0]! : keep(run(backendName, backend, "Concat", slices as unknown as NamedTensorInfoMap, { axis: 3 }));
 }
 
 /**
