@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 // tfjs-core's Node bundle registers no gradients; tfjs-layers' does.
 import "@tensorflow/tfjs-layers";
 import { referenceCnn } from "@tunelab/trainer/kernels";
+import { createTrainStep } from "@tunelab/trainer/train";
 import { execFileSync } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -58,29 +59,40 @@ export interface Measurement {
   note?: string;
 }
 
-/** Train the reference CNN on random 28x28x1 data: `warmup` steps untimed, then `steps` timed steps. */
-export async function trainReferenceCnn(opts: { batch: number; steps: number; warmupBatch?: number }): Promise<{
+/**
+ * Train the reference CNN on random 28x28x1 data: one warm-up step untimed, then `steps` timed steps. `loop: "step"`
+ * (the default) is the trainer's own step (createTrainStep, what the worker runs); `"trainOnBatch"` is tfjs-layers'.
+ */
+export async function trainReferenceCnn(opts: { batch: number; steps: number; warmupBatch?: number; loop?: "step" | "trainOnBatch" }): Promise<{
   stepMs: number[];
   loss: [number, number];
 }> {
   const { batch, steps } = opts;
   const model = referenceCnn({ inputShape: [28, 28, 1] });
+  const trainStep = createTrainStep(model, model.optimizer);
+  const train = async (x: tf.Tensor, y: tf.Tensor): Promise<number> => {
+    if (opts.loop === "trainOnBatch") {
+      const out = await model.trainOnBatch(x, y);
+      return Array.isArray(out) ? out[0]! : out;
+    }
+    return (await trainStep(x, y)).loss;
+  };
   const make = (n: number, seed: number) => ({
     x: tf.randomUniform([n, 28, 28, 1], 0, 1, "float32", seed),
     y: tf.oneHot(tf.randomUniform([n], 0, 10, "int32", seed + 1) as tf.Tensor1D, 10),
   });
   // Warm-up (shader compilation, JIT, wasm heap growth), not timed.
   const warm = make(opts.warmupBatch ?? batch, 1);
-  await model.trainOnBatch(warm.x, warm.y);
+  await train(warm.x, warm.y);
   tf.dispose([warm.x, warm.y]);
   const data = make(batch, 2);
   const stepMs: number[] = [];
   const losses: number[] = [];
   for (let s = 0; s < steps; s++) {
     const t0 = performance.now();
-    const out = await model.trainOnBatch(data.x, data.y);
+    const loss = await train(data.x, data.y);
     stepMs.push(performance.now() - t0);
-    losses.push(Array.isArray(out) ? out[0]! : out);
+    losses.push(loss);
   }
   tf.dispose([data.x, data.y]);
   model.dispose();
@@ -149,9 +161,10 @@ export async function profileStep(batch: number): Promise<{ kernel: string; ms: 
   const model = referenceCnn();
   const x = tf.randomUniform([batch, 28, 28, 1]);
   const y = tf.oneHot(tf.randomUniform([batch], 0, 10, "int32") as tf.Tensor1D, 10);
-  await model.trainOnBatch(x, y);
+  const trainStep = createTrainStep(model, model.optimizer);
+  await trainStep(x, y);
   const info = await tf.profile(async () => {
-    await model.trainOnBatch(x, y);
+    await trainStep(x, y);
   });
   const byName = new Map<string, { ms: number; count: number }>();
   for (const k of info.kernels) {
@@ -166,8 +179,8 @@ export async function profileStep(batch: number): Promise<{ kernel: string; ms: 
 }
 
 /**
- * Where a training step's wall time goes on an asynchronous backend (WEBGPU): a custom loop over the reference CNN,
- * the same computation as trainOnBatch (forward, categorical cross-entropy, SGD step) without tfjs-layers around it.
+ * Where a training step's wall time goes on an asynchronous backend (WEBGPU): a bare loop over the reference CNN
+ * (forward, categorical cross-entropy, SGD step; a training step without its accuracy).
  * - dispatchMs: JS time until optimizer.minimize returns (every kernel recorded and queued, nothing awaited);
  * - waitMs: the time after that until the loss has come back (GPU work not yet done, plus the readback);
  * - pipelined: samples/s over `steps` steps with a single read at the end (the GPU queue never drains).
@@ -182,7 +195,8 @@ export async function stepBreakdown(batch: number, steps: number): Promise<{
   const optimizer = tf.train.sgd(0.01);
   const x = tf.randomUniform([batch, 28, 28, 1], 0, 1, "float32", 3);
   const y = tf.oneHot(tf.randomUniform([batch], 0, 10, "int32", 4) as tf.Tensor1D, 10);
-  const lossFn = () => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar;
+  // Categorical cross-entropy on the softmax outputs, as a training step computes it (without the accuracy).
+  const lossFn = () => tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(tf.clipByValue(model.apply(x, { training: true }) as tf.Tensor, 1e-7, 1 - 1e-7))), -1))) as tf.Scalar;
   const step = () => optimizer.minimize(lossFn, true)!;
   for (let i = 0; i < 2; i++) {
     const l = step();

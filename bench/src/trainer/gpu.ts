@@ -1,6 +1,7 @@
 /**
- * GPU benchmark (issue 8): the reference CNN (batch 256, 28x28x1 random data) on WEBGPU with the stock kernels and
- * with the matmul filter gradient, and in the same run the same model in PyTorch when `python3 -c "import torch"`
+ * GPU benchmark (issue 8): the reference CNN (batch 256, 28x28x1 random data) trained by the trainer's own step
+ * (createTrainStep, as the worker does; one row through tfjs-layers' trainOnBatch for comparison) on WEBGPU with the
+ * stock kernels and with the matmul filter gradient, and in the same run the same model in PyTorch when `python3 -c "import torch"`
  * works. Prints the card's name, samples/s of each, and the ratios.
  *
  *   pnpm --filter @tunelab/bench gpu [--steps 20] [--chunks 2048] [--layouts shader,nhwc] [--profile] [--breakdown] [--tf-flags K=V,...]
@@ -115,11 +116,11 @@ function runTorch(): TorchResult {
   return { rows, device };
 }
 
-async function runWebgpu(label: string, fastKernels: SelectOptions["fastKernels"]): Promise<Row> {
+async function runWebgpu(label: string, fastKernels: SelectOptions["fastKernels"], loop: "step" | "trainOnBatch" = "step"): Promise<Row> {
   const sel = await selectBackend(["WEBGPU"], { fastKernels });
   for (const [key, value] of Object.entries(tfFlags())) tf.env().set(key, value);
   process.stdout.write(`${label}: warm-up + ${steps} steps ... `);
-  const run = await trainReferenceCnn({ batch: 256, steps });
+  const run = await trainReferenceCnn({ batch: 256, steps, loop });
   const sps = samplesPerSec(256, run.stepMs);
   const sorted = [...run.stepMs].sort((a, b) => a - b);
   console.log(`${fmt(sps)} samples/s (median step ${sorted[sorted.length >> 1]!.toFixed(1)} ms, loss ${run.loss[0].toFixed(4)} -> ${run.loss[1].toFixed(4)})`);
@@ -249,6 +250,8 @@ async function main(): Promise<void> {
       rows.push(await runWebgpu(`WEBGPU + matmul filter gradient (${layout} im2col, chunk ${chunk})`, { conv2DBackpropFilter: "matmul", layout, chunk }));
     }
   }
+  // The trainer's step against tfjs-layers' trainOnBatch, same kernels (the default fast ones).
+  rows.push(await runWebgpu("WEBGPU + matmul filter gradient (default), through trainOnBatch", {}, "trainOnBatch"));
   const parity = await lossParity();
   console.log(`loss parity (3 steps, same init): stock ${parity.stock.map((l) => l.toFixed(5)).join(", ")} | fast ${parity.fast.map((l) => l.toFixed(5)).join(", ")} | max rel diff ${parity.maxRelDiff.toExponential(2)}`);
   const torch = runTorch();

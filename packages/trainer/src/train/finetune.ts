@@ -13,6 +13,7 @@ import { createRng, shuffleInPlace, withSeededMathRandom } from "../util/random"
 import { DEFAULT_TEST_SPLIT, TrainingConfigError, validateTrainingConfig, type TrainingConfig } from "./config";
 import { computeEvaluation, lossAndAccuracy, predictProbabilities, type Evaluation } from "./evaluate";
 import { applyFreeze, resolveFreeze, type FreezeSpec } from "./freeze";
+import { createTrainStep, type StepResult } from "./step";
 
 export interface FineTuneOptions {
   dataset: PreparedDataset;
@@ -238,6 +239,9 @@ async function runFineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     if (countedTrainable !== resolution.trainableParams) {
       emit({ type: "log", level: "warn", message: `trainable parameter count mismatch: resolved ${resolution.trainableParams}, compiled ${countedTrainable}` });
     }
+    // Our own step rather than model.trainOnBatch: the same computation, with the loss and accuracy read back in one
+    // go (see step.ts; it matters on WEBGPU, where a step is bound by kernel launches and GPU round trips).
+    const trainStep = createTrainStep(model, optimizer);
     step("configure", "done", { optimizer: config.optimizer, learningRate: config.learningRate, batchSize: config.batchSize, epochs: config.epochs, backend });
 
     // ---- 5. train ----
@@ -258,22 +262,21 @@ async function runFineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
       let accSum = 0;
       let lastReport = 0;
       for (let b = 0; b < batchesPerEpoch; b++) {
-        // Let timers and I/O run (trainOnBatch only awaits microtasks on cpu/wasm): an abort() coming from a network
+        // Let timers and I/O run (a step only awaits microtasks on cpu/wasm): an abort() coming from a network
         // message or a timer is seen before the next batch.
         await yieldToEventLoop();
         if (signal?.aborted) throw abortError(signal.reason);
         const idx = order.subarray(b * config.batchSize, Math.min(train.n, (b + 1) * config.batchSize));
         const xb = train.x(idx);
         const yb = train.y(idx);
-        let out: number | number[];
+        let out: StepResult;
         try {
-          out = await model.trainOnBatch(xb, yb);
+          out = await trainStep(xb, yb);
         } finally {
           tf.dispose([xb, yb]);
         }
-        const [l, a] = Array.isArray(out) ? out : [out, NaN];
-        lossSum += l! * idx.length;
-        accSum += a! * idx.length;
+        lossSum += out.loss * idx.length;
+        accSum += out.acc * idx.length;
         const now = Date.now();
         if (now - lastReport >= interval || b === batchesPerEpoch - 1) {
           lastReport = now;
