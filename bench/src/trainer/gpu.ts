@@ -4,11 +4,11 @@
  * stock kernels and with the matmul filter gradient, and in the same run the same model in PyTorch when `python3 -c "import torch"`
  * works. Prints the card's name, samples/s of each, and the ratios.
  *
- *   pnpm --filter @tunelab/bench gpu [--steps 20] [--chunks 2048] [--layouts shader,nhwc] [--profile] [--breakdown] [--tf-flags K=V,...]
+ *   pnpm --filter @tunelab/bench gpu [--steps 20] [--chunks 2048] [--profile] [--breakdown] [--tf-flags K=V,...]
  *                                    [--no-torch] [--no-transfer] [--no-doc] [--out DIR]
  *
  * Before timing, it checks the fast filter gradient against the stock WEBGPU kernel over a grid of shapes, strides and
- * paddings, for each im2col layout (`shader`: one compute shader, the default; `nhwc`: PadV2 + slices + Concat).
+ * paddings.
  * --profile prints each configuration's kernel times for one step; --breakdown splits a step's wall time into JS
  * dispatch and GPU wait and measures a loop that reads the loss only at its end; --tf-flags sets tfjs environment
  * flags (e.g. WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64) for every WEBGPU run.
@@ -22,7 +22,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { detectBackends, registerFastKernels, selectBackend, unregisterFastKernels } from "@tunelab/trainer/backends";
 import type { SelectOptions } from "@tunelab/trainer/backends";
-import type { FilterGradLayout } from "@tunelab/trainer/kernels";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -46,7 +45,6 @@ import {
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const steps = Number(arg("steps") ?? 20);
 const chunks = (arg("chunks") ?? "2048").split(",").map(Number);
-const layouts = (arg("layouts") ?? "shader,nhwc").split(",") as FilterGradLayout[];
 
 interface Row {
   label: string;
@@ -145,11 +143,11 @@ async function runWebgpu(label: string, fastKernels: SelectOptions["fastKernels"
 }
 
 /**
- * The fast filter gradient against the stock WEBGPU kernel, per im2col layout: small shapes (1x1 to 5x5 kernels,
+ * The fast filter gradient against the stock WEBGPU kernel: small shapes (1x1 to 5x5 kernels,
  * odd and even sizes) x strides 1 and 2 x same and valid padding, plus the reference CNN's two conv layers.
- * Returns the worst relative error (max |fast - stock| / max |stock|) per layout.
+ * Returns the worst relative error (max |fast - stock| / max |stock|).
  */
-async function filterGradCheck(): Promise<{ worst: Record<string, number>; cases: number }> {
+async function filterGradCheck(): Promise<{ worst: number; cases: number }> {
   const shapes: { x: [number, number, number, number]; k: number; co: number }[] = [
     { x: [2, 7, 7, 3], k: 3, co: 4 },
     { x: [3, 8, 6, 1], k: 3, co: 5 },
@@ -172,7 +170,7 @@ async function filterGradCheck(): Promise<{ worst: Record<string, number>; cases
     return values;
   };
   await selectBackend(["WEBGPU"], { fastKernels: false });
-  const worst: Record<string, number> = Object.fromEntries(layouts.map((l) => [l, 0]));
+  let worst = 0;
   let checked = 0;
   for (const [i, c] of cases.entries()) {
     const [, h, w] = c.x;
@@ -184,17 +182,15 @@ async function filterGradCheck(): Promise<{ worst: Record<string, number>; cases
     const x = tf.randomUniform(c.x, -1, 1, "float32", 100 + i) as tf.Tensor4D;
     const dy = tf.randomUniform([c.x[0], oh, ow, c.co], -1, 1, "float32", 200 + i) as tf.Tensor4D;
     const expected = await grad(c, x, dy);
-    for (const layout of layouts) {
-      registerFastKernels("webgpu", { conv2DBackpropFilter: "matmul", layout });
-      const got = await grad(c, x, dy);
-      let diff = 0;
-      let scale = 0;
-      for (let j = 0; j < expected.length; j++) {
-        diff = Math.max(diff, Math.abs(got[j]! - expected[j]!));
-        scale = Math.max(scale, Math.abs(expected[j]!));
-      }
-      worst[layout] = Math.max(worst[layout]!, diff / (scale || 1));
+    registerFastKernels("webgpu", { conv2DBackpropFilter: "matmul" });
+    const got = await grad(c, x, dy);
+    let diff = 0;
+    let scale = 0;
+    for (let j = 0; j < expected.length; j++) {
+      diff = Math.max(diff, Math.abs(got[j]! - expected[j]!));
+      scale = Math.max(scale, Math.abs(expected[j]!));
     }
+    worst = Math.max(worst, diff / (scale || 1));
     tf.dispose([x, dy]);
   }
   return { worst, cases: checked };
@@ -237,18 +233,14 @@ async function main(): Promise<void> {
 
   const check = await filterGradCheck();
   console.log(
-    `filter gradient vs the stock WEBGPU kernel (${check.cases} cases: shapes x strides x paddings), worst relative error: ${Object.entries(check.worst)
-      .map(([l, e]) => `${l} im2col ${e.toExponential(2)}`)
-      .join(", ")}`,
+    `matmul filter gradient vs the stock WEBGPU kernel (${check.cases} cases: shapes x strides x paddings): worst relative error ${check.worst.toExponential(2)}`,
   );
 
   const rows: Row[] = [];
   const stock = await runWebgpu("WEBGPU, stock kernels", false);
   rows.push(stock);
-  for (const layout of layouts) {
-    for (const chunk of chunks) {
-      rows.push(await runWebgpu(`WEBGPU + matmul filter gradient (${layout} im2col, chunk ${chunk})`, { conv2DBackpropFilter: "matmul", layout, chunk }));
-    }
+  for (const chunk of chunks) {
+    rows.push(await runWebgpu(`WEBGPU + matmul filter gradient (chunk ${chunk})`, { conv2DBackpropFilter: "matmul", chunk }));
   }
   // The trainer's step against tfjs-layers' trainOnBatch, same kernels (the default fast ones).
   rows.push(await runWebgpu("WEBGPU + matmul filter gradient (default), through trainOnBatch", {}, "trainOnBatch"));

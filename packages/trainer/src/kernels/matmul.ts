@@ -4,7 +4,7 @@
  *
  *   1. im2col -> patches [N*OH*OW, KH*KW*CI]: pad x as the forward conv did (PadV2), take for each kernel offset
  *      (kh, kw) the strided slice of x that it multiplies ([N, OH, OW, CI] each), and concatenate the KH*KW slices on
- *      the channel axis (layout `nhwc`); on webgpu the `shader` layout does all of that in one compute shader,
+ *      the channel axis,
  *   2. split the long reduction (M = N*OH*OW rows) into chunks: patches [chunks, chunk, K], dy [chunks, chunk, CO],
  *      one batched matmul patches^T . dy -> [chunks, K, CO], then sum over chunks -> [K, CO] = the filter shape.
  *
@@ -15,7 +15,6 @@ import { getKernel } from "@tensorflow/tfjs-core";
 import type { KernelBackend, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from "@tensorflow/tfjs-core";
 import type { Conv2DInfo } from "./conv-info";
 import { allocFloats, readFloats } from "./direct";
-import { webgpuIm2col } from "./webgpu-im2col";
 
 function run(
   backendName: string,
@@ -39,7 +38,7 @@ export function chunkSize(m: number, target: number): number {
   return m;
 }
 
-export type FilterGradLayout = "nhwc" | "host" | "shader";
+export type FilterGradLayout = "nhwc" | "host";
 
 export interface MatmulFilterGradOptions {
   /** Rows per chunk of the reduction; Infinity = one plain matmul. */
@@ -49,8 +48,6 @@ export interface MatmulFilterGradOptions {
    * matmul with transposeA over chunks of the reduction, then a sum (the recipe measured on a GPU).
    * `host`: im2col by a typed-array loop into host memory as patchesT [K, M], then one plain matmul
    * patchesT . dy on the backend (cpu, wasm only).
-   * `shader`: as `nhwc`, but the patches come from one im2col compute shader instead of PadV2 + slices + Concat
-   * (webgpu only; see webgpu-im2col.ts).
    */
   layout: FilterGradLayout;
 }
@@ -80,7 +77,7 @@ export function conv2DBackpropFilterMatmul(
       const prod = keep(run(backendName, backend, "BatchMatMul", { a, b }, { transposeA: false, transposeB: false }));
       return run(backendName, backend, "Reshape", { x: prod }, { shape: [KH, KW, CI, CO] });
     }
-    const patches = options.layout === "shader" ? keep(webgpuIm2col(backend, x, info)) : sliceIm2col(backendName, backend, x, info, keep);
+    const patches = sliceIm2col(backendName, backend, x, info, keep);
     const M = N * OH * OW;
     const K = KH * KW * CI;
     const c = chunkSize(M, Number.isFinite(options.chunk) ? options.chunk : M);

@@ -36,7 +36,7 @@ export interface FastKernelOptions {
   conv2DBackpropFilter?: FilterGradStrategy;
   /** Rows per chunk of the matmul reduction (default: 2048 on webgpu, one plain matmul elsewhere). */
   chunk?: number;
-  /** How the patches are built (default: `shader` on webgpu, `host` on cpu and wasm; see matmul.ts). */
+  /** How the patches are built (default: `nhwc` on webgpu, `host` on cpu and wasm; see matmul.ts). */
   layout?: FilterGradLayout;
   /**
    * wasm only (default true): also replace Conv2DBackpropInput (by a forward conv on XNNPACK) and BatchMatMul with a
@@ -121,7 +121,7 @@ export function registerFastKernels(backendName: string, options: FastKernelOpti
   if (options.log) log = options.log;
   const strategy = options.conv2DBackpropFilter ?? DEFAULT_STRATEGY[backendName] ?? "stock";
   const chunk = options.chunk ?? (backendName === "webgpu" ? 2048 : Infinity);
-  const layout = options.layout ?? (HOST_BACKENDS.has(backendName) ? "host" : backendName === "webgpu" ? "shader" : "nhwc");
+  const layout = options.layout ?? (HOST_BACKENDS.has(backendName) ? "host" : "nhwc");
   const kernels: string[] = [];
 
   const fallback = stockKernel(FILTER, backendName);
@@ -131,14 +131,11 @@ export function registerFastKernels(backendName: string, options: FastKernelOpti
     if (layout === "host" && strategy === "matmul" && !HOST_BACKENDS.has(backendName)) {
       throw new Error(`the host im2col layout reads host memory: not for backend ${backendName} (use layout "nhwc")`);
     }
-    if (layout === "shader" && strategy === "matmul" && backendName !== "webgpu") {
-      throw new Error(`the shader im2col layout is a WebGPU compute shader: not for backend ${backendName} (use layout "nhwc")`);
-    }
     if (strategy === "direct" && !HOST_BACKENDS.has(backendName)) {
       throw new Error(`the direct Conv2DBackpropFilter reads host memory: not for backend ${backendName}`);
     }
     const description =
-      strategy === "matmul" ? `matmul ${layout}${layout !== "host" && Number.isFinite(chunk) ? ` chunk ${chunk}` : ""}` : strategy;
+      strategy === "matmul" ? `matmul ${layout}${layout === "nhwc" && Number.isFinite(chunk) ? ` chunk ${chunk}` : ""}` : strategy;
     if (ours.get(backendName)?.get(FILTER) !== description) {
       const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
         const { x, dy } = inputs as unknown as { x: TensorInfo; dy: TensorInfo };
