@@ -75,7 +75,9 @@ exec "$NODE" $NODE_ARGS "$here/tunelab-gpu-bench.mjs" "$@"
   const mb = (p: string) => `${(statSync(p).size / 2 ** 20).toFixed(1)} MiB`;
   console.log(`bundle: ${outfile} (${mb(outfile)})`);
   console.log(`dawn.node.gz: ${mb(`${dawnNode}.gz`)}${flag("no-node") ? "" : `, node.gz: ${mb(path.join(GL, "node.gz"))}`}`);
-  console.log(`run: .gl/run-gpu-bench.sh  (the Vulkan loader, if the GPU machine lacks it: put libvulkan1's .deb into .gl/, see bench/README.md)`);
+  console.log(
+    "run: .gl/run-gpu-bench.sh  (if the GPU machine lacks the Vulkan loader: `cd .gl && apt-get download libvulkan1 libglvnd0 libglx0 libegl1 libgl1 libgles2 libopengl0`, see bench/README.md)",
+  );
 }
 
 await main();
