@@ -53,6 +53,25 @@ describe("RunReporter", () => {
     reporter.close();
   });
 
+  it("hurry() and drain() send what is queued without waiting out the flush interval", async () => {
+    for (const finish of ["hurry", "drain"] as const) {
+      const { api, batches } = fakeApi();
+      // A minute between flushes: waiting it out would run past the test's timeout.
+      const reporter = new RunReporter(api, "w", "r", log, { onLeaseLost: () => {}, minFlushIntervalMs: 60_000 });
+      reporter.epoch(1, { loss: 1 });
+      await sleep(20); // epoch 1 went out at once; epoch 2 would now wait a minute
+      reporter.epoch(2, { loss: 0.5 });
+      reporter.logLine("info", "training done");
+      if (finish === "hurry") {
+        reporter.hurry();
+        while (batches.flat().length < 2) await sleep(5);
+      }
+      await reporter.drain();
+      expect(batches).toEqual([[1], [2]]);
+      reporter.close();
+    }
+  });
+
   it("sends the first epoch after a quiet spell at once, and coalesces a burst into a few reports per second", async () => {
     const { api, batches } = fakeApi();
     const sent: number[] = [];
@@ -67,10 +86,11 @@ describe("RunReporter", () => {
       reporter.epoch(epoch, { loss: 1 / epoch });
       await sleep(10);
     }
-    await reporter.drain();
+    const duringBurst = sent.length;
+    await reporter.drain(); // sends the rest at once (the run is over)
     expect(batches.flat()).toEqual(Array.from({ length: 61 }, (_, i) => i + 1));
     expect(batches.length).toBeLessThanOrEqual(8);
-    for (let i = 1; i < sent.length; i++) expect(sent[i]! - sent[i - 1]!).toBeGreaterThanOrEqual(195);
+    for (let i = 1; i < duringBurst; i++) expect(sent[i]! - sent[i - 1]!).toBeGreaterThanOrEqual(195);
     // After a quiet spell longer than the interval, the next epoch goes at once again.
     await sleep(250);
     const before = sent.length;

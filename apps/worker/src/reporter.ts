@@ -2,7 +2,6 @@ import type { ApiClient } from "./api/client";
 import { isLeaseLost } from "./api/errors";
 import type { EpochInput, LogInput, ProgressInput } from "./api/types";
 import type { Logger } from "./log";
-import { sleep } from "./retry";
 
 export interface ReporterOptions {
   /** At most one progress report per this many ms (default 500: 2/s); the latest value wins. */
@@ -47,6 +46,10 @@ export class RunReporter {
   private lastFlushAt = 0;
   /** Log lines are numbered per run attempt (one reporter per attempt), so the API can skip re-sent ones. */
   private logSeq = 0;
+  /** Set once training is over (hurry, drain), for the rest of this attempt: what is queued goes out at once. */
+  private urgent = false;
+  /** Ends the flush loop's wait between flushes early. */
+  private wakeFlush: (() => void) | undefined;
 
   constructor(
     private readonly api: ApiClient,
@@ -109,6 +112,16 @@ export class RunReporter {
     if (this.pendingProgress && !this.progressTimer) this.progress(this.pendingProgress);
   }
 
+  /**
+   * Training is over: stop spacing flushes and send what is queued now. Called when the trainer returns, so the last
+   * epochs travel while the evaluation and the model upload do, and the run completes up to one flush interval sooner.
+   */
+  hurry(): void {
+    this.urgent = true;
+    this.wakeFlush?.();
+    this.kick();
+  }
+
   private kick(): void {
     if (this.flushing || this.abort.signal.aborted) return;
     this.flushing = this.flushLoop().finally(() => {
@@ -126,8 +139,8 @@ export class RunReporter {
     };
     try {
       while (!this.abort.signal.aborted && (this.epochs.length > 0 || this.logs.length > 0)) {
-        const wait = this.lastFlushAt + (this.options.minFlushIntervalMs ?? 250) - Date.now();
-        if (wait > 0) await sleep(wait, this.abort.signal);
+        const wait = this.urgent ? 0 : this.lastFlushAt + (this.options.minFlushIntervalMs ?? 250) - Date.now();
+        if (wait > 0) await this.pause(wait);
         if (this.abort.signal.aborted) break;
         this.lastFlushAt = Date.now();
         if (this.epochs.length > 0) {
@@ -153,14 +166,35 @@ export class RunReporter {
     }
   }
 
+  /** Waits ms, or less when aborted or hurried. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.abort.signal.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        this.abort.signal.removeEventListener("abort", done);
+        this.wakeFlush = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.abort.signal.addEventListener("abort", done, { once: true });
+      this.wakeFlush = done;
+    });
+  }
+
   private leaseLost(error: unknown): void {
     if (this.abort.signal.aborted) return;
     this.close();
     this.options.onLeaseLost(error);
   }
 
-  /** Waits until every queued epoch and log line is stored; throws the error that stopped reporting, if any. */
+  /**
+   * Waits until every queued epoch and log line is stored, sending them without waiting out the flush interval; throws
+   * the error that stopped reporting, if any.
+   */
   async drain(): Promise<void> {
+    this.urgent = true;
+    this.wakeFlush?.();
     for (;;) {
       if (this.failure !== undefined) throw this.failure;
       if (this.abort.signal.aborted) return;

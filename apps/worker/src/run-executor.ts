@@ -130,6 +130,8 @@ async function execute(claim: ClaimedRun, deps: RunExecutorDeps, active: ActiveR
       },
     });
     if (!startRunCall) throw new Error("the trainer finished without announcing that training started");
+    // No more epochs: the last ones go out now, alongside the evaluation and the upload below.
+    reporter.hurry();
     await startRunCall;
     signal.throwIfAborted();
 
