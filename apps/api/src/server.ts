@@ -20,6 +20,7 @@ import { storeArtifact } from "./domain/store-artifact";
 import { ensureWorkerToken, TokenVerifier } from "./domain/worker-tokens";
 import type { Env } from "./env";
 import { AppError, formatError, httpStatusFor, isUuid } from "./errors";
+import { coalesceSends } from "./http/coalesce-sends";
 import { graphiqlPage, serveGraphiqlAsset } from "./http/graphiql";
 import { createLoaders } from "./loaders";
 import type { Logger } from "./logger";
@@ -84,7 +85,11 @@ export async function startApiServer(opts: StartOptions): Promise<ApiServer> {
       socket.destroy();
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      // A burst of events (one notification, several epochs) goes to each subscriber in one write.
+      coalesceSends(ws);
+      wss.emit("connection", ws, req);
+    });
   });
 
   const armor = new ApolloArmor({

@@ -128,6 +128,9 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
     result.postgresCpuSeconds = cpuSince(pg0, await postgresBackendCpu(stats_, db.name));
     await stats_.end();
     result.apiPeakRssMiB = api.memory().peakMiB;
+    // BENCH_CPU_PROF: the API's CPU profile over the run (bench/README.md, profile-summary).
+    const profile = await api.saveProfile("api-system-run");
+    if (profile) console.log(`CPU profile of the API: ${profile}`);
     return result;
   } finally {
     ws?.close();

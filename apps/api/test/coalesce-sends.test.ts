@@ -1,0 +1,102 @@
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import { afterEach, describe, expect, it } from "vitest";
+import { WebSocket, WebSocketServer } from "ws";
+import { coalesceSends } from "../src/http/coalesce-sends";
+
+/** A real ws server and client on loopback; counts the server socket's write system calls (_write and _writev). */
+async function pair(coalesce: boolean, maxUnwritten?: number) {
+  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+  await once(wss, "listening");
+  const serverSide = new Promise<{ ws: WebSocket; writes: () => number }>((resolve) => {
+    wss.once("connection", (ws) => {
+      type WriteFn = (...args: unknown[]) => unknown;
+      const socket = (ws as unknown as { _socket: Duplex & { _write: WriteFn; _writev?: WriteFn } })._socket;
+      let writes = 0;
+      for (const name of ["_write", "_writev"] as const) {
+        const original = socket[name];
+        if (!original) continue;
+        socket[name] = function (this: unknown, ...args: unknown[]) {
+          writes++;
+          return original.apply(this, args);
+        };
+      }
+      if (coalesce) coalesceSends(ws, maxUnwritten);
+      resolve({ ws, writes: () => writes });
+    });
+  });
+  const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
+  const received: string[] = [];
+  client.on("message", (m) => received.push(String(m)));
+  await once(client, "open");
+  const server = await serverSide;
+  cleanups.push(async () => {
+    client.terminate();
+    await new Promise((r) => wss.close(r));
+  });
+  return { ...server, client, received };
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+/** Sends n messages the way graphql-ws does: each after the previous send's callback. */
+async function burst(ws: WebSocket, n: number, prefix = "m") {
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve, reject) => ws.send(`${prefix}${i}`, (err) => (err ? reject(err) : resolve())));
+}
+
+async function until(condition: () => boolean) {
+  while (!condition()) await new Promise((r) => setTimeout(r, 5));
+}
+
+describe("coalesceSends", () => {
+  it("sends a burst of awaited messages in one socket write, in order", async () => {
+    const { ws, writes, received } = await pair(true);
+    const before = writes();
+    await burst(ws, 20);
+    await until(() => received.length === 20);
+    expect(received).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
+    expect(writes() - before).toBe(1);
+  });
+
+  it("without it, the same burst takes a write per message (the control)", async () => {
+    const { ws, writes, received } = await pair(false);
+    const before = writes();
+    await burst(ws, 20);
+    await until(() => received.length === 20);
+    expect(writes() - before).toBeGreaterThanOrEqual(20);
+  });
+
+  it("sends bursts in separate turns of the event loop separately, and sends without a callback too", async () => {
+    const { ws, writes, received } = await pair(true);
+    const before = writes();
+    await burst(ws, 3, "a");
+    await new Promise((r) => setTimeout(r, 20));
+    ws.send("b0");
+    ws.send("b1");
+    await until(() => received.length === 5);
+    expect(received).toEqual(["a0", "a1", "a2", "b0", "b1"]);
+    expect(writes() - before).toBe(2);
+  });
+
+  it("past maxUnwritten bytes a callback waits for the write again, and every message still arrives", async () => {
+    const { ws, received } = await pair(true, 1000);
+    const big = "x".repeat(600);
+    let early = 0;
+    const sends = Array.from({ length: 5 }, (_, i) => {
+      let acked = false;
+      const done = new Promise<void>((resolve) => ws.send(`${i}${big}`, () => ((acked = true), resolve())));
+      queueMicrotask(() => queueMicrotask(() => (early += acked ? 1 : 0)));
+      return done;
+    });
+    await new Promise((r) => setImmediate(r));
+    // The first two fit under 1,000 waiting bytes and are acknowledged at once; the rest waited for their write.
+    expect(early).toBe(2);
+    await Promise.all(sends);
+    await until(() => received.length === 5);
+    expect(received.map((m) => m[0])).toEqual(["0", "1", "2", "3", "4"]);
+  });
+});
