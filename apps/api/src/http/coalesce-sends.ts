@@ -8,15 +8,18 @@ type SendCallback = (err?: Error) => void;
 type SendOptions = Parameters<WebSocket["send"]>[1];
 
 /**
- * Makes the frames one WebSocket sends within one turn of the event loop leave in one socket write.
+ * Makes the frames one WebSocket sends within one turn of the event loop leave in two socket writes at most: the
+ * first at once, the rest together at the end of the turn.
  *
  * Why: a notification that carries several epochs becomes one graphql-ws message per epoch for every subscriber,
  * sent back to back. Each one was its own write system call: in a CPU profile of the API streaming a fast run to 100
- * subscribers, `writev` was 44% of the API's busy time.
+ * subscribers, `writev` was 44% of the API's busy time. The first frame is not held back, so a notification with one
+ * event reaches 1,000 subscribers as fast as before (holding every frame to the end of the turn delayed them all
+ * until the whole fan-out was done: p50 20-23 ms -> 28 ms at 1,000 subscribers).
  *
  * graphql-ws awaits each send's callback before it sends the next message, and ws calls it once the frame is written.
  * Here the callback comes as soon as the frame is queued, so the messages of a burst queue up behind one cork and go
- * out together at setImmediate, microseconds later.
+ * out together at setImmediate.
  *
  * Backpressure: a client that does not read lets the socket's buffer grow. Past maxUnwritten bytes waiting, the
  * callback again waits for the write, so graphql-ws stops feeding that client as it did before.
@@ -27,18 +30,25 @@ export function coalesceSends(ws: WebSocket, maxUnwritten = DEFAULT_MAX_UNWRITTE
   const socket = (ws as unknown as { _socket?: Duplex })._socket;
   if (!socket || typeof socket.cork !== "function") return;
   const send = ws.send.bind(ws) as (data: unknown, options: SendOptions, cb?: SendCallback) => void;
+  let inTurn = false;
   let corked = false;
-  const flush = () => {
-    corked = false;
-    socket.uncork();
+  const endTurn = () => {
+    inTurn = false;
+    if (corked) {
+      corked = false;
+      socket.uncork();
+    }
   };
   ws.send = ((data: unknown, optionsOrCb?: SendOptions | SendCallback, maybeCb?: SendCallback) => {
     const cb = typeof optionsOrCb === "function" ? optionsOrCb : maybeCb;
     const options = typeof optionsOrCb === "function" || optionsOrCb === undefined ? {} : optionsOrCb;
-    if (!corked && !socket.destroyed) {
+    if (!inTurn) {
+      // The first frame of this turn is written at once; the ones after it wait for the end of the turn.
+      inTurn = true;
+      setImmediate(endTurn);
+    } else if (!corked && !socket.destroyed) {
       corked = true;
       socket.cork();
-      setImmediate(flush);
     }
     if (!cb || ws.bufferedAmount >= maxUnwritten) return send(data, options, cb);
     // A failed write closes the socket, which ends the subscriptions on it: nothing is left to report the error to.
