@@ -1,8 +1,8 @@
 /**
- * GPU benchmark (issue 8): the reference CNN (batch 256, 28x28x1 random data) trained by the trainer's own step
- * (createTrainStep, as the worker does; one row through tfjs-layers' trainOnBatch for comparison) on WEBGPU with the
- * stock kernels and with the matmul filter gradient, and in the same run the same model in PyTorch when `python3 -c "import torch"`
- * works. Prints the card's name, samples/s of each, and the ratios.
+ * GPU benchmark (issues 7 and 8): the reference CNN (batch 256, 28x28x1 random data) trained by the trainer's own
+ * step (createTrainStep, as the worker does; one row through tfjs-layers' trainOnBatch for comparison) on WEBGPU with
+ * the stock kernels and with the matmul filter gradient, and in the same run the same model in PyTorch when
+ * `python3 -c "import torch"` works. Prints the card's name, samples/s of each, and the ratios.
  *
  *   pnpm --filter @tunelab/bench gpu [--steps 20] [--chunks 2048] [--profile] [--breakdown] [--tf-flags K=V,...]
  *                                    [--no-torch] [--no-transfer] [--no-doc] [--out DIR]
