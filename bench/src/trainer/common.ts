@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 // tfjs-core's Node bundle registers no gradients; tfjs-layers' does.
 import "@tensorflow/tfjs-layers";
 import { referenceCnn } from "@tunelab/trainer/kernels";
-import { createTrainStep } from "@tunelab/trainer/train";
+import { createQueuedStep, createTrainStep } from "@tunelab/trainer/train";
 import { execFileSync } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -179,10 +179,10 @@ export async function profileStep(batch: number): Promise<{ kernel: string; ms: 
 }
 
 /**
- * Where a training step's wall time goes on an asynchronous backend (WEBGPU): a bare loop over the reference CNN
- * (forward, categorical cross-entropy, SGD step; a training step without its accuracy).
- * - dispatchMs: JS time until optimizer.minimize returns (every kernel recorded and queued, nothing awaited);
- * - waitMs: the time after that until the loss has come back (GPU work not yet done, plus the readback);
+ * Where a training step's wall time goes on an asynchronous backend (WEBGPU), with the trainer's own step split at its
+ * read (createQueuedStep):
+ * - dispatchMs: JS time until the step's kernels are recorded and queued (nothing awaited);
+ * - waitMs: the time after that until the loss and accuracy have come back (GPU work not yet done, plus the readback);
  * - pipelined: samples/s over `steps` steps with a single read at the end (the GPU queue never drains).
  */
 export async function stepBreakdown(batch: number, steps: number): Promise<{
@@ -192,39 +192,35 @@ export async function stepBreakdown(batch: number, steps: number): Promise<{
   pipelinedSamplesPerSec: number;
 }> {
   const model = referenceCnn();
-  const optimizer = tf.train.sgd(0.01);
+  const step = createQueuedStep(model, model.optimizer);
   const x = tf.randomUniform([batch, 28, 28, 1], 0, 1, "float32", 3);
   const y = tf.oneHot(tf.randomUniform([batch], 0, 10, "int32", 4) as tf.Tensor1D, 10);
-  // Categorical cross-entropy on the softmax outputs, as a training step computes it (without the accuracy).
-  const lossFn = () => tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(tf.clipByValue(model.apply(x, { training: true }) as tf.Tensor, 1e-7, 1 - 1e-7))), -1))) as tf.Scalar;
-  const step = () => optimizer.minimize(lossFn, true)!;
   for (let i = 0; i < 2; i++) {
-    const l = step();
-    await l.data();
-    l.dispose();
+    const out = step(x, y);
+    await out.data();
+    out.dispose();
   }
   let dispatch = 0;
   let wait = 0;
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
-    const l = step();
+    const out = step(x, y);
     const t1 = performance.now();
-    await l.data();
+    await out.data();
     wait += performance.now() - t1;
     dispatch += t1 - t0;
-    l.dispose();
+    out.dispose();
   }
   const t0 = performance.now();
-  let last: tf.Scalar | null = null;
+  let last: tf.Tensor | null = null;
   for (let i = 0; i < steps; i++) {
     last?.dispose();
-    last = step();
+    last = step(x, y);
   }
   await last!.data();
   const pipelinedMs = performance.now() - t0;
   last!.dispose();
   tf.dispose([x, y]);
-  optimizer.dispose();
   model.dispose();
   return {
     dispatchMs: dispatch / steps,

@@ -135,7 +135,7 @@ async function runWebgpu(label: string, fastKernels: SelectOptions["fastKernels"
   if (flag("breakdown")) {
     breakdown = await stepBreakdown(256, steps);
     console.log(
-      `  custom loop: dispatch ${breakdown.dispatchMs.toFixed(1)} ms + wait ${breakdown.waitMs.toFixed(1)} ms per step ` +
+      `  step split at its read: dispatch ${breakdown.dispatchMs.toFixed(1)} ms + wait ${breakdown.waitMs.toFixed(1)} ms per step ` +
         `(${fmt(breakdown.syncedSamplesPerSec)} samples/s); loss read only at the end: ${fmt(breakdown.pipelinedSamplesPerSec)} samples/s`,
     );
   }

@@ -2,4 +2,4 @@ export { fineTune, type FineTuneOptions, type FineTuneResult, type EpochRecord, 
 export { validateTrainingConfig, TrainingConfigError, OPTIMIZERS, DEFAULT_TEST_SPLIT, type TrainingConfig, type ConfigProblem, type OptimizerName } from "./config";
 export { resolveFreeze, applyFreeze, FreezeError, type FreezeSpec, type FreezeResolution } from "./freeze";
 export { computeEvaluation, predictProbabilities, lossAndAccuracy, type Evaluation, type PerClassMetrics } from "./evaluate";
-export { createTrainStep, type StepResult, type TrainStep } from "./step";
+export { createQueuedStep, createTrainStep, type StepResult, type TrainStep } from "./step";

@@ -27,19 +27,36 @@ export type TrainStep = (x: tf.Tensor, y: tf.Tensor) => Promise<StepResult>;
  * The trainable weights are those of the model when the step is made: make it after freezing and compiling.
  */
 export function createTrainStep(model: tfl.LayersModel, optimizer: tf.Optimizer): TrainStep {
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const queue = createQueuedStep(model, optimizer);
   return async (x, y) => {
-    let acc: tf.Scalar | null = null;
-    let both: tf.Tensor | null = null;
+    const both = queue(x, y);
     try {
-      both = tf.tidy(() => {
+      const [loss, acc] = await both.data();
+      return { loss: loss!, acc: acc! };
+    } finally {
+      both.dispose();
+    }
+  };
+}
+
+/**
+ * The step of createTrainStep without the read: records the step's kernels and queues them (on an asynchronous
+ * backend nothing has run yet when it returns), and returns [loss, accuracy] as one tensor for the caller to read and
+ * dispose. Timing it apart from the read tells dispatch from GPU time (bench `gpu --breakdown`).
+ */
+export function createQueuedStep(model: tfl.LayersModel, optimizer: tf.Optimizer): (x: tf.Tensor, y: tf.Tensor) => tf.Tensor1D {
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  return (x, y) => {
+    let acc: tf.Scalar | null = null;
+    try {
+      return tf.tidy(() => {
         const loss = optimizer.minimize(
           () => {
             const probs = model.apply(x, { training: true }) as tf.Tensor;
             const lastAxis = probs.rank - 1;
             const scaled = tf.clipByValue(tf.div(probs, tf.sum(probs, lastAxis, true)), EPSILON, 1 - EPSILON);
             let total = tf.mean(tf.neg(tf.sum(tf.mul(tf.cast(y, "float32"), tf.log(scaled)), lastAxis))) as tf.Scalar;
-            // Computed inside the gradient scope (which frees what it does not return), so kept for the read below.
+            // Computed inside the gradient scope (which frees what it does not return), so kept until it is stacked.
             acc = tf.keep(tf.mean(tf.cast(tf.equal(tf.argMax(y, -1), tf.argMax(probs, -1)), "float32")) as tf.Scalar);
             for (const penalty of model.calculateLosses()) total = tf.add(total, penalty);
             return total;
@@ -47,12 +64,9 @@ export function createTrainStep(model: tfl.LayersModel, optimizer: tf.Optimizer)
           true,
           variables,
         )!;
-        return tf.stack([loss, acc!]);
+        return tf.stack([loss, acc!]) as tf.Tensor1D;
       });
-      const [loss, accuracy] = await both.data();
-      return { loss: loss!, acc: accuracy! };
     } finally {
-      both?.dispose();
       (acc as tf.Scalar | null)?.dispose();
     }
   };
