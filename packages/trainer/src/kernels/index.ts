@@ -16,3 +16,5 @@ export {
 export { filterGradConvInfo, unsupportedReason } from "./conv-info";
 export { referenceCnn } from "./reference-cnn";
 export type { ReferenceCnnOptions } from "./reference-cnn";
+export { convCases, convOutShape, describeConvCase, relErr, SMALL_CONV_SHAPES } from "./conv-cases";
+export type { ConvCase, ConvShape } from "./conv-cases";

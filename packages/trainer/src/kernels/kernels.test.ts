@@ -4,48 +4,14 @@ import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-layers";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { wasmDir } from "../backends";
+import { type ConvCase, convCases, convOutShape, describeConvCase, relErr } from "./conv-cases";
 import { chunkSize } from "./matmul";
 import { fastKernelsOf, registerFastKernels, stockKernel, unregisterFastKernels } from "./register";
 
-type Pad = "same" | "valid";
-interface Case {
-  x: [number, number, number, number];
-  k: number;
-  co: number;
-  stride: 1 | 2;
-  pad: Pad;
-}
-
-// Small shapes (odd and even sizes, 1x1 to 5x5 kernels, 1 to 8 input channels) x strides x paddings.
-const SHAPES: Omit<Case, "stride" | "pad">[] = [
-  { x: [2, 7, 7, 3], k: 3, co: 4 },
-  { x: [3, 8, 6, 1], k: 3, co: 5 },
-  { x: [1, 9, 9, 8], k: 5, co: 3 },
-  { x: [2, 5, 5, 4], k: 1, co: 6 },
-  { x: [4, 6, 7, 2], k: 2, co: 3 },
-];
-const CASES: Case[] = SHAPES.flatMap((s) =>
-  ([1, 2] as const).flatMap((stride) => (["same", "valid"] as const).map((pad) => ({ ...s, stride, pad }))),
-);
-
-const name = (c: Case) => `x ${c.x.join("x")} k${c.k} co${c.co} stride ${c.stride} ${c.pad}`;
-
-/** max |a - b| / max |b|: relative to the gradient's scale. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / (scale || 1);
-}
-
-function outShape(c: Case): [number, number, number, number] {
-  const [n, h, w] = c.x;
-  const o = (d: number) => (c.pad === "same" ? Math.ceil(d / c.stride) : Math.ceil((d - c.k + 1) / c.stride));
-  return [n, o(h), o(w), c.co];
-}
+type Case = ConvCase;
+const CASES = convCases();
+const name = describeConvCase;
+const outShape = convOutShape;
 
 /** Random inputs, made reproducibly (seeded) on whatever backend is current; half the x values are zero (ReLU-like). */
 function inputs(c: Case, seed: number) {
