@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { fastKernelsOf } from "../kernels/register";
-import { BACKENDS, detectBackends, describeAdapter, selectBackend, tfjsNodeBinding, vulkanLoaderPresent } from "./index";
+import { BACKENDS, detectBackends, describeAdapter, selectBackend, softwareAdapterReason, tfjsNodeBinding, vulkanLoaderPresent } from "./index";
 
 const require = createRequire(import.meta.url);
 
@@ -62,8 +62,17 @@ describe("detectBackends", () => {
     } else if (!vulkanLoaderPresent()) {
       expect(webgpu.reason).toMatch(/Vulkan loader libvulkan\.so\.1 is missing/);
     } else {
-      expect(webgpu.reason).toMatch(/no GPU adapter/);
+      expect(webgpu.reason).toMatch(/no GPU adapter|only a software adapter/);
     }
+  });
+
+  it("does not offer a software WebGPU adapter (llvmpipe) unless asked to", () => {
+    const llvmpipe = { vendor: "mesa", architecture: "software", device: "llvmpipe-llvm-15", description: "llvmpipe: Mesa 22.3.6 (LLVM 15.0.6)", isFallbackAdapter: true };
+    expect(softwareAdapterReason(llvmpipe, {})).toMatch(/^only a software adapter \(llvmpipe: Mesa 22\.3\.6 .*\): it runs on the CPU, slower than WASM; set TUNELAB_WEBGPU_ALLOW_SOFTWARE=1/);
+    // Older Dawn builds leave isFallbackAdapter out: the name still gives it away.
+    expect(softwareAdapterReason({ ...llvmpipe, isFallbackAdapter: undefined, architecture: "" }, {})).toMatch(/only a software adapter/);
+    expect(softwareAdapterReason(llvmpipe, { TUNELAB_WEBGPU_ALLOW_SOFTWARE: "1" })).toBeNull();
+    expect(softwareAdapterReason({ vendor: "nvidia", architecture: "hopper", description: "NVIDIA H100 80GB HBM3", isFallbackAdapter: false }, {})).toBeNull();
   });
 
   it("names an adapter from Dawn's adapter.info", () => {

@@ -143,6 +143,8 @@ interface DawnAdapterInfo {
   architecture?: string;
   device?: string;
   description?: string;
+  /** True for a software adapter (Mesa's llvmpipe/lavapipe, SwiftShader): the "GPU" runs on the CPU. */
+  isFallbackAdapter?: boolean;
 }
 interface DawnAdapter {
   info?: DawnAdapterInfo;
@@ -178,6 +180,21 @@ export function describeAdapter(info: DawnAdapterInfo | undefined): string {
   return parts.length > 0 ? parts.join(", ") : "WebGPU adapter (no adapter info)";
 }
 
+/** Set to 1 to train on a software WebGPU adapter anyway (e.g. to test WebGPU kernels on a machine without a GPU). */
+export const ALLOW_SOFTWARE_WEBGPU_ENV = "TUNELAB_WEBGPU_ALLOW_SOFTWARE";
+
+/**
+ * Why a software adapter is not offered, or null for a real GPU. Dawn hands out Mesa's llvmpipe where it is the only
+ * Vulkan device (mesa-vulkan-drivers is installed on many Linux desktops and servers): it would make WEBGPU look
+ * available and pick it over WASM, at a few dozen samples/s.
+ */
+export function softwareAdapterReason(info: DawnAdapterInfo | undefined, env: NodeJS.ProcessEnv = process.env): string | null {
+  if (!info) return null;
+  const software = info.isFallbackAdapter === true || info.architecture === "software" || /llvmpipe|lavapipe|swiftshader/i.test(`${info.description} ${info.device}`);
+  if (!software || env[ALLOW_SOFTWARE_WEBGPU_ENV] === "1") return null;
+  return `only a software adapter (${describeAdapter(info)}): it runs on the CPU, slower than WASM; set ${ALLOW_SOFTWARE_WEBGPU_ENV}=1 to use it anyway`;
+}
+
 let webgpuAdapter: DawnAdapter | null = null;
 
 const webgpuProbe: Probe = {
@@ -202,6 +219,8 @@ const webgpuProbe: Probe = {
       }
       throw new NotAvailable("no GPU adapter: Dawn found no Vulkan device (no GPU, or no Vulkan driver/ICD for it)");
     }
+    const software = softwareAdapterReason(webgpuAdapter.info);
+    if (software) throw new NotAvailable(software);
     return describeAdapter(webgpuAdapter.info);
   },
   async load() {
