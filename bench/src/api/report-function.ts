@@ -1,0 +1,171 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- untyped GraphQL response bodies in benchmark scripts */
+/**
+ * report-function: where a worker's epoch report spends its time inside Postgres. One connection, one call at a time
+ * (no contention): the report (reportEpochsAtomically, what the API's reportEpochs runs) against the raw INSERT of the
+ * same points, per call, and Postgres's own per-function timings (track_functions = 'pl') of the report function and
+ * the functions it calls. metric-ingestion measures throughput under load; this says which part of the report to cut.
+ *
+ *   pnpm --filter @tunelab/bench report-function [--batches 1,10,100] [--calls 300]
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { openPostgres, reportEpochsAtomically } from "@tunelab/db";
+import pg from "pg";
+import {
+  arg,
+  datasetIdByName,
+  freshDatabase,
+  Gql,
+  LAUNCH,
+  machineInfo,
+  nowMs,
+  publish,
+  round,
+  startApiProcess,
+  table,
+  warnIfBusy,
+  workerWithRunningRun,
+} from "./common";
+
+const BATCHES = arg("batches", "1,10,100").split(",").map(Number);
+const CALLS = Number(arg("calls", "300"));
+const MAX_EPOCHS = 1000;
+for (const b of BATCHES) if (!(b >= 1 && MAX_EPOCHS % b === 0)) throw new Error(`--batches: each must divide ${MAX_EPOCHS} (got ${b})`);
+if (!(CALLS >= 10)) throw new Error(`--calls must be at least 10 (got ${CALLS})`);
+const KEYS = ["loss", "acc", "val_loss", "val_acc"] as const;
+const metricsOf = (step: number) => ({ loss: 1 / (step + 1), acc: 1 - 1 / (step + 2), val_loss: 1.1 / (step + 1), val_acc: 1 - 1.2 / (step + 2) });
+
+interface FunctionTime {
+  calls: number;
+  totalMs: number;
+  selfMs: number;
+}
+
+async function functionTimes(c: pg.Client): Promise<Map<string, FunctionTime>> {
+  const { rows } = await c.query<{ funcname: string; calls: string; total_time: number; self_time: number }>(
+    "SELECT funcname, calls, total_time, self_time FROM pg_stat_user_functions",
+  );
+  return new Map(rows.map((r) => [r.funcname, { calls: Number(r.calls), totalMs: r.total_time, selfMs: r.self_time }]));
+}
+
+async function main() {
+  const machine = await machineInfo();
+  warnIfBusy(machine);
+  const db = await freshDatabase("tunelab_bench_reportfn");
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "tunelab-bench-"));
+  const rows: (string | number)[][] = [];
+  const results: Record<string, unknown>[] = [];
+  try {
+    // The API creates the schema, the worker token and runs held by workers, then steps aside.
+    const api = await startApiProcess({ databaseUrl: db.url, dataDir, name: "api-report-function" });
+    const held: Record<number, { workerId: string; runId: string }[]> = {};
+    let rawRun: string;
+    try {
+      const gql = new Gql(api.url);
+      const datasetId = await datasetIdByName(gql, "iris");
+      for (const batch of BATCHES) {
+        held[batch] = [];
+        for (let k = 0; k < Math.ceil((CALLS * batch) / MAX_EPOCHS); k++)
+          held[batch].push(await workerWithRunningRun(gql, datasetId, `reportfn-b${batch}-${k}`, { learningRate: 0.01, epochs: MAX_EPOCHS, batchSize: 8 }));
+      }
+      rawRun = (await gql.q<any>(LAUNCH, { i: { datasetId, name: "raw", config: { learningRate: 0.01, epochs: 10, batchSize: 8 }, backends: ["CPU"] } })).launchRun.id;
+    } finally {
+      await api.stop();
+    }
+
+    const admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    await admin.query(`ALTER DATABASE "${db.name}" SET track_functions = 'pl'`);
+    const tokenId: string = (await admin.query("SELECT id FROM worker_tokens LIMIT 1")).rows[0].id;
+    // One connection (pool of one), opened after the ALTER so its session tracks function times.
+    const handle = await openPostgres({ url: db.url, migrate: false, maxConnections: 1 });
+    const raw = new pg.Client({ connectionString: db.url });
+    await raw.connect();
+    let rawStep = 0;
+    try {
+      // A session sends its function statistics at most once a second (and after 10 s idle): flush them on demand.
+      const flushStats = () => handle.query("SELECT pg_stat_force_next_flush()");
+      for (const batch of BATCHES) {
+        await flushStats();
+        const before = await functionTimes(admin);
+        let reportMs = 0;
+        let rawMs = 0;
+        for (let i = 0; i < CALLS; i++) {
+          const run = held[batch]![Math.floor((i * batch) / MAX_EPOCHS)]!;
+          const first = ((i * batch) % MAX_EPOCHS) + 1;
+          const epochs = Array.from({ length: batch }, (_, j) => ({ epoch: first + j, metrics: metricsOf(first + j) }));
+          let t = nowMs();
+          await reportEpochsAtomically(handle.db, {
+            runId: run.runId,
+            workerId: run.workerId,
+            tokenId,
+            leaseUntil: new Date(Date.now() + 60_000),
+            epochs,
+            channel: "tunelab_bench_reportfn",
+            maxPayloadBytes: 7000,
+          });
+          reportMs += nowMs() - t;
+          const keys: string[] = [];
+          const steps: number[] = [];
+          const values: number[] = [];
+          for (const e of epochs) {
+            rawStep++;
+            for (const k of KEYS) {
+              keys.push(k);
+              steps.push(rawStep);
+              values.push(e.metrics[k]);
+            }
+          }
+          t = nowMs();
+          await raw.query(
+            `INSERT INTO metric_points (run_id, key, step, value)
+             SELECT $1::uuid, k, s, v FROM unnest($2::text[], $3::int[], $4::float8[]) AS t(k, s, v)`,
+            [rawRun!, keys, steps, values],
+          );
+          rawMs += nowMs() - t;
+        }
+        await flushStats();
+        const after = await functionTimes(admin);
+        const perCall: Record<string, { totalMs: number; selfMs: number; calls: number }> = {};
+        for (const [name, a] of after) {
+          const b = before.get(name) ?? { calls: 0, totalMs: 0, selfMs: 0 };
+          if (a.calls > b.calls) perCall[name] = { calls: a.calls - b.calls, totalMs: round((a.totalMs - b.totalMs) / CALLS, 3), selfMs: round((a.selfMs - b.selfMs) / CALLS, 3) };
+        }
+        const { tunelab_report_epochs: top, ...called } = perCall;
+        rows.push([
+          `${batch} x ${KEYS.length} = ${batch * KEYS.length}`,
+          round(reportMs / CALLS, 3),
+          round(rawMs / CALLS, 3),
+          `${round((rawMs / reportMs) * 100, 0)}%`,
+          top?.totalMs ?? "-",
+          top?.selfMs ?? "-",
+          Object.entries(called).map(([name, t]) => `${name} ${t.totalMs}`).join(", ") || "-",
+        ]);
+        results.push({ epochsPerCall: batch, pointsPerCall: batch * KEYS.length, calls: CALLS, reportMsPerCall: reportMs / CALLS, rawMsPerCall: rawMs / CALLS, functionsPerCall: perCall });
+        console.log(`batch ${batch}: report ${round(reportMs / CALLS, 3)} ms, raw ${round(rawMs / CALLS, 3)} ms per call`);
+      }
+    } finally {
+      await raw.end();
+      await handle.close();
+      await admin.end();
+    }
+  } finally {
+    await db.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+
+  const md = table(
+    ["epochs x metrics per call (points)", "report ms / call", "raw INSERT ms / call", "raw / report", "tunelab_report_epochs ms (total)", "its own ms (self)", "functions it called, ms per report"],
+    rows,
+  );
+  console.log("\n" + md);
+  const notes = [
+    "",
+    `${CALLS} calls per batch size, one at a time on one connection each (report: reportEpochsAtomically on a run held by a worker; raw: the INSERT ... unnest of metric-ingestion), alternating, each in its own transaction (commit and WAL flush included in the wall times).`,
+    "Function columns: Postgres's track_functions = 'pl' timings per report call (pg_stat_user_functions): the report function in all (total) and outside the functions it calls (self). Wall times include what the function columns do not: the round trip, parsing the call's 16 parameters, the commit and its WAL flush.",
+  ].join("\n");
+  await publish("report-function", "Report function: time per call inside Postgres (one connection)", machine, { calls: CALLS, keys: KEYS, results }, md + "\n" + notes);
+}
+
+await main();
