@@ -68,7 +68,7 @@ describe("detectBackends", () => {
 
   it("does not offer a software WebGPU adapter (llvmpipe) unless asked to", () => {
     const llvmpipe = { vendor: "mesa", architecture: "software", device: "llvmpipe-llvm-15", description: "llvmpipe: Mesa 22.3.6 (LLVM 15.0.6)", isFallbackAdapter: true };
-    expect(softwareAdapterReason(llvmpipe, {})).toMatch(/^only a software adapter \(llvmpipe: Mesa 22\.3\.6 .*\): it runs on the CPU, slower than WASM; set TUNELAB_WEBGPU_ALLOW_SOFTWARE=1/);
+    expect(softwareAdapterReason(llvmpipe, {})).toMatch(/^only a software adapter \(llvmpipe: Mesa 22\.3\.6 .*\): it emulates a GPU on the CPU, usually slower than WASM; set TUNELAB_WEBGPU_ALLOW_SOFTWARE=1/);
     // Older Dawn builds leave isFallbackAdapter out: the name still gives it away.
     expect(softwareAdapterReason({ ...llvmpipe, isFallbackAdapter: undefined, architecture: "" }, {})).toMatch(/only a software adapter/);
     expect(softwareAdapterReason(llvmpipe, { TUNELAB_WEBGPU_ALLOW_SOFTWARE: "1" })).toBeNull();

@@ -192,7 +192,7 @@ export function softwareAdapterReason(info: DawnAdapterInfo | undefined, env: No
   if (!info) return null;
   const software = info.isFallbackAdapter === true || info.architecture === "software" || /llvmpipe|lavapipe|swiftshader/i.test(`${info.description} ${info.device}`);
   if (!software || env[ALLOW_SOFTWARE_WEBGPU_ENV] === "1") return null;
-  return `only a software adapter (${describeAdapter(info)}): it runs on the CPU, slower than WASM; set ${ALLOW_SOFTWARE_WEBGPU_ENV}=1 to use it anyway`;
+  return `only a software adapter (${describeAdapter(info)}): it emulates a GPU on the CPU, usually slower than WASM; set ${ALLOW_SOFTWARE_WEBGPU_ENV}=1 to use it anyway`;
 }
 
 let webgpuAdapter: DawnAdapter | null = null;
