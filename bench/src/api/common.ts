@@ -393,6 +393,28 @@ export class Gql {
   }
 }
 
+/** The metrics every simulated epoch of the ingestion benchmarks reports (a classifier with a validation split). */
+export const EPOCH_METRIC_KEYS = ["loss", "acc", "val_loss", "val_acc"] as const;
+export type EpochMetrics = Record<(typeof EPOCH_METRIC_KEYS)[number], number>;
+export const epochMetrics = (step: number): EpochMetrics => ({ loss: 1 / (step + 1), acc: 1 - 1 / (step + 2), val_loss: 1.1 / (step + 1), val_acc: 1 - 1.2 / (step + 2) });
+
+/** The raw path a report is compared with: one INSERT of the points as columns (params from rawInsertParams). */
+export const RAW_INSERT_POINTS = `INSERT INTO metric_points (run_id, key, step, value)
+  SELECT $1::uuid, k, s, v FROM unnest($2::text[], $3::int[], $4::float8[]) AS t(k, s, v)`;
+
+export function rawInsertParams(runId: string, epochs: { step: number; metrics: EpochMetrics }[]): [string, string[], number[], number[]] {
+  const keys: string[] = [];
+  const steps: number[] = [];
+  const values: number[] = [];
+  for (const e of epochs)
+    for (const k of EPOCH_METRIC_KEYS) {
+      keys.push(k);
+      steps.push(e.step);
+      values.push(e.metrics[k]);
+    }
+  return [runId, keys, steps, values];
+}
+
 export const LAUNCH = `mutation($i: LaunchRunInput!) { launchRun(input: $i) { id } }`;
 export const REPORT_EPOCHS = `mutation($w: ID!, $r: ID!, $e: [EpochInput!]!) { reportEpochs(workerId: $w, runId: $r, epochs: $e) }`;
 

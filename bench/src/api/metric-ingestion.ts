@@ -15,6 +15,8 @@ import pg from "pg";
 import {
   arg,
   datasetIdByName,
+  EPOCH_METRIC_KEYS,
+  epochMetrics,
   freshDatabase,
   Gql,
   machineInfo,
@@ -22,6 +24,8 @@ import {
   postgresBackendCpu,
   cpuSince,
   publish,
+  RAW_INSERT_POINTS,
+  rawInsertParams,
   REPORT_EPOCHS,
   round,
   startApiProcess,
@@ -39,9 +43,7 @@ const ROUNDS = Number(arg("rounds", "1"));
 /** The most epochs a run may have (the API's limit); a run's epochs are reported up to it. */
 const MAX_EPOCHS = 1000;
 for (const b of BATCHES) if (!(b >= 1 && MAX_EPOCHS % b === 0)) throw new Error(`--batches: each must divide ${MAX_EPOCHS} (got ${b})`);
-const KEYS = ["loss", "acc", "val_loss", "val_acc"];
-
-const metricsOf = (step: number) => ({ loss: 1 / (step + 1), acc: 1 - 1 / (step + 2), val_loss: 1.1 / (step + 1), val_acc: 1 - 1.2 / (step + 2) });
+const KEYS = EPOCH_METRIC_KEYS;
 
 interface PhaseResult {
   points: number;
@@ -110,22 +112,8 @@ async function main() {
 
         const rawClients = await Promise.all(Array.from({ length: WORKERS }, () => pool.connect()));
         const sendRaw = async (c: number, first: number, n: number) => {
-          const keys: string[] = [];
-          const steps: number[] = [];
-          const values: number[] = [];
-          for (let s = first; s < first + n; s++) {
-            const m = metricsOf(s);
-            for (const k of KEYS) {
-              keys.push(k);
-              steps.push(s);
-              values.push(m[k as keyof typeof m]);
-            }
-          }
-          await rawClients[c]!.query(
-            `INSERT INTO metric_points (run_id, key, step, value)
-             SELECT $1::uuid, k, s, v FROM unnest($2::text[], $3::int[], $4::float8[]) AS t(k, s, v)`,
-            [rawRuns[c], keys, steps, values],
-          );
+          const epochs = Array.from({ length: n }, (_, i) => ({ step: first + i, metrics: epochMetrics(first + i) }));
+          await rawClients[c]!.query(RAW_INSERT_POINTS, rawInsertParams(rawRuns[c]!, epochs));
         };
         const sendApi = async (c: number, first: number, n: number) => {
           // Steps 1..MAX_EPOCHS go to the client's first run, the next MAX_EPOCHS to its second, and so on (batch sizes
@@ -133,7 +121,7 @@ async function main() {
           const run = held[c]![Math.floor((first - 1) / MAX_EPOCHS)];
           if (!run) throw new Error(`client ${c} used all ${runsPerClient} runs held for this phase; raise the estimate in metric-ingestion.ts`);
           const offset = Math.floor((first - 1) / MAX_EPOCHS) * MAX_EPOCHS;
-          const epochs = Array.from({ length: n }, (_, i) => ({ epoch: first - offset + i, metrics: metricsOf(first + i) }));
+          const epochs = Array.from({ length: n }, (_, i) => ({ epoch: first - offset + i, metrics: epochMetrics(first + i) }));
           await gql.q(REPORT_EPOCHS, { w: run.workerId, r: run.runId, e: epochs });
         };
 

@@ -15,12 +15,16 @@ import pg from "pg";
 import {
   arg,
   datasetIdByName,
+  EPOCH_METRIC_KEYS,
+  epochMetrics,
   freshDatabase,
   Gql,
   LAUNCH,
   machineInfo,
   nowMs,
   publish,
+  RAW_INSERT_POINTS,
+  rawInsertParams,
   round,
   startApiProcess,
   table,
@@ -33,8 +37,7 @@ const CALLS = Number(arg("calls", "300"));
 const MAX_EPOCHS = 1000;
 for (const b of BATCHES) if (!(b >= 1 && MAX_EPOCHS % b === 0)) throw new Error(`--batches: each must divide ${MAX_EPOCHS} (got ${b})`);
 if (!(CALLS >= 10)) throw new Error(`--calls must be at least 10 (got ${CALLS})`);
-const KEYS = ["loss", "acc", "val_loss", "val_acc"] as const;
-const metricsOf = (step: number) => ({ loss: 1 / (step + 1), acc: 1 - 1 / (step + 2), val_loss: 1.1 / (step + 1), val_acc: 1 - 1.2 / (step + 2) });
+const KEYS = EPOCH_METRIC_KEYS;
 
 interface FunctionTime {
   calls: number;
@@ -94,7 +97,7 @@ async function main() {
         for (let i = 0; i < CALLS; i++) {
           const run = held[batch]![Math.floor((i * batch) / MAX_EPOCHS)]!;
           const first = ((i * batch) % MAX_EPOCHS) + 1;
-          const epochs = Array.from({ length: batch }, (_, j) => ({ epoch: first + j, metrics: metricsOf(first + j) }));
+          const epochs = Array.from({ length: batch }, (_, j) => ({ epoch: first + j, metrics: epochMetrics(first + j) }));
           let t = nowMs();
           await reportEpochsAtomically(handle.db, {
             runId: run.runId,
@@ -106,23 +109,9 @@ async function main() {
             maxPayloadBytes: 7000,
           });
           reportMs += nowMs() - t;
-          const keys: string[] = [];
-          const steps: number[] = [];
-          const values: number[] = [];
-          for (const e of epochs) {
-            rawStep++;
-            for (const k of KEYS) {
-              keys.push(k);
-              steps.push(rawStep);
-              values.push(e.metrics[k]);
-            }
-          }
+          const params = rawInsertParams(rawRun!, epochs.map((e) => ({ step: ++rawStep, metrics: e.metrics })));
           t = nowMs();
-          await raw.query(
-            `INSERT INTO metric_points (run_id, key, step, value)
-             SELECT $1::uuid, k, s, v FROM unnest($2::text[], $3::int[], $4::float8[]) AS t(k, s, v)`,
-            [rawRun!, keys, steps, values],
-          );
+          await raw.query(RAW_INSERT_POINTS, params);
           rawMs += nowMs() - t;
         }
         await flushStats();
