@@ -2,6 +2,7 @@ import type { ApiClient } from "./api/client";
 import { isLeaseLost } from "./api/errors";
 import type { EpochInput, LogInput, ProgressInput } from "./api/types";
 import type { Logger } from "./log";
+import { sleep } from "./retry";
 
 export interface ReporterOptions {
   /** At most one progress report per this many ms (default 500: 2/s); the latest value wins. */
@@ -167,19 +168,14 @@ export class RunReporter {
   }
 
   /** Waits ms, or less when aborted or hurried. */
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.abort.signal.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        this.abort.signal.removeEventListener("abort", done);
-        this.wakeFlush = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.abort.signal.addEventListener("abort", done, { once: true });
-      this.wakeFlush = done;
-    });
+  private async pause(ms: number): Promise<void> {
+    const wake = new AbortController();
+    this.wakeFlush = () => wake.abort();
+    try {
+      await sleep(ms, AbortSignal.any([this.abort.signal, wake.signal]));
+    } finally {
+      this.wakeFlush = undefined;
+    }
   }
 
   private leaseLost(error: unknown): void {
