@@ -11,6 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import pg from "pg";
+import { busiestThreadSchedstat, type ThreadSchedstat } from "./schedstat";
 import { BENCH_DIR, childExecArgv, cpuSince, freshDatabase, Gql, LAUNCH, nowMs, postgresBackendCpu, procCpuSeconds, procMemory, REPO_ROOT, startApiProcess, WORKER_TOKEN } from "./common";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -42,6 +43,8 @@ export interface SystemRunResult {
   subscriberCpuSeconds: number;
   /** Every Postgres backend of the run's database. */
   postgresCpuSeconds: number;
+  /** The worker's busiest thread (the trainer's thread): time on a CPU and waiting for one, over its life. */
+  trainingThread?: ThreadSchedstat;
   frozenLayers: string[];
   error?: string;
 }
@@ -123,6 +126,7 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
     await Promise.race([finished, workerExit, timeout]);
     result.workerPeakRssMiB = procMemory(workerPid).peakMiB;
     result.workerCpuSeconds = procCpuSeconds(workerPid);
+    result.trainingThread = busiestThreadSchedstat(workerPid);
     result.apiCpuSeconds = api.cpuSeconds() - apiCpu0;
     if (subs?.pid) result.subscriberCpuSeconds = procCpuSeconds(subs.pid);
     result.postgresCpuSeconds = cpuSince(pg0, await postgresBackendCpu(stats_, db.name));

@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { fineTune, loadBuiltinBaseModel, loadDataset } from "@tunelab/trainer";
 import { selectBackend } from "@tunelab/trainer/backends";
+import { busiestThreadSchedstat } from "./schedstat";
 
 interface Spec {
   dataset: string;
@@ -55,6 +56,7 @@ process.stdout.write(
       frozenLayers: result.frozenLayers,
       evaluation: { accuracy: result.evaluation.accuracy, loss: result.evaluation.loss },
       tensorsAfter: tf.memory().numTensors,
+      trainingThread: busiestThreadSchedstat(process.pid),
       epochs,
     },
   }) + "\n",
