@@ -46,12 +46,12 @@ async function main() {
   const machine = await machineInfo();
   warnIfBusy(machine);
   // waitPct: the training thread's share of its runnable time spent waiting for a CPU (schedstat.ts); NaN without /proc.
-  const standalone: { wall: number; train: number; waitPct: number }[] = [];
-  const system: { wall: number; train: number; waitPct: number; claimToRunning: number; runningToFirstEpoch: number; apiCpuSeconds: number; workerCpuSeconds: number; subscriberCpuSeconds: number; postgresCpuSeconds: number }[] = [];
+  const standalone: { wall: number; train: number; waitPct: number; trainRunSeconds: number; processCpuSeconds: number }[] = [];
+  const system: { wall: number; train: number; waitPct: number; trainRunSeconds: number; claimToRunning: number; runningToFirstEpoch: number; apiCpuSeconds: number; workerCpuSeconds: number; subscriberCpuSeconds: number; postgresCpuSeconds: number }[] = [];
   const raw: unknown[] = [];
   const runStandalone = async (i: number) => {
     const s = await standaloneRun(spec as never);
-    standalone.push({ wall: s.totalMs, train: s.trainMs, waitPct: s.trainingThread ? waitPercent(s.trainingThread) : NaN });
+    standalone.push({ wall: s.totalMs, train: s.trainMs, waitPct: s.trainingThread ? waitPercent(s.trainingThread) : NaN, trainRunSeconds: s.trainingThread?.runSeconds ?? NaN, processCpuSeconds: s.processCpuSeconds });
     console.log(`standalone #${i + 1}: wall ${round(s.totalMs / 1000, 2)} s, training ${round(s.trainMs / 1000, 2)} s`);
     return s;
   };
@@ -59,7 +59,7 @@ async function main() {
     const r = await systemRun({ ...spec, subscribers: SUBSCRIBERS } as never);
     if (r.status !== "SUCCEEDED") throw new Error(`system run ended ${r.status}: ${r.error}`);
     const last = r.epochs[r.epochs.length - 1]!.t;
-    system.push({ wall: r.finishedAt - r.preparingAt, train: last - r.runningAt, waitPct: r.trainingThread ? waitPercent(r.trainingThread) : NaN, claimToRunning: r.runningAt - r.preparingAt, runningToFirstEpoch: r.epochs[0]!.t - r.runningAt, apiCpuSeconds: r.apiCpuSeconds, workerCpuSeconds: r.workerCpuSeconds, subscriberCpuSeconds: r.subscriberCpuSeconds, postgresCpuSeconds: r.postgresCpuSeconds });
+    system.push({ wall: r.finishedAt - r.preparingAt, train: last - r.runningAt, waitPct: r.trainingThread ? waitPercent(r.trainingThread) : NaN, trainRunSeconds: r.trainingThread?.runSeconds ?? NaN, claimToRunning: r.runningAt - r.preparingAt, runningToFirstEpoch: r.epochs[0]!.t - r.runningAt, apiCpuSeconds: r.apiCpuSeconds, workerCpuSeconds: r.workerCpuSeconds, subscriberCpuSeconds: r.subscriberCpuSeconds, postgresCpuSeconds: r.postgresCpuSeconds });
     console.log(`system #${i + 1}: wall ${round((r.finishedAt - r.preparingAt) / 1000, 2)} s, training ${round((last - r.runningAt) / 1000, 2)} s (${r.epochs.length} epochs seen); CPU: API ${round(r.apiCpuSeconds, 2)} s, worker ${round(r.workerCpuSeconds, 2)} s, subscribers ${round(r.subscriberCpuSeconds, 2)} s, Postgres ${round(r.postgresCpuSeconds, 2)} s`);
     return r;
   };
@@ -98,7 +98,7 @@ async function main() {
         ],
       ],
     ) +
-    `\n\nSystem run breakdown (median): claim to RUNNING ${round(med(system.map((s) => s.claimToRunning)), 0)} ms, RUNNING to first epoch ${round(med(system.map((s) => s.runningToFirstEpoch)), 0)} ms; CPU over the run: API process ${round(med(system.map((s) => s.apiCpuSeconds)), 2)} s, worker process (both threads, incl. startup) ${round(med(system.map((s) => s.workerCpuSeconds)), 2)} s, Postgres ${round(med(system.map((s) => s.postgresCpuSeconds)), 2)} s, the ${SUBSCRIBERS} subscribers' process ${round(med(system.map((s) => s.subscriberCpuSeconds)), 2)} s (on this machine only because the benchmark is: real viewers are browsers elsewhere); all of it shares the 2 cores with training.` +
+    `\n\nSystem run breakdown (median): claim to RUNNING ${round(med(system.map((s) => s.claimToRunning)), 0)} ms, RUNNING to first epoch ${round(med(system.map((s) => s.runningToFirstEpoch)), 0)} ms; CPU over the run: API process ${round(med(system.map((s) => s.apiCpuSeconds)), 2)} s, worker process (every thread: main, trainer, V8's GC and compiler helpers; incl. startup) ${round(med(system.map((s) => s.workerCpuSeconds)), 2)} s, of which the trainer thread ${round(med(system.map((s) => s.trainRunSeconds)), 2)} s (standalone: process ${round(med(standalone.map((s) => s.processCpuSeconds)), 2)} s, its training thread ${round(med(standalone.map((s) => s.trainRunSeconds)), 2)} s), Postgres ${round(med(system.map((s) => s.postgresCpuSeconds)), 2)} s, the ${SUBSCRIBERS} subscribers' process ${round(med(system.map((s) => s.subscriberCpuSeconds)), 2)} s (on this machine only because the benchmark is: real viewers are browsers elsewhere); all of it shares the 2 cores with training.` +
     `\n\nRun: ${DATASET} ${BASE_MODEL ? `fine-tuned from ${BASE_MODEL}` : "from scratch"}, ${spec.freeze ? `layers 0-${FREEZE_UP_TO} frozen, ` : ""}${EPOCHS} epochs, batch ${BATCH}, Adam, tfjs ${BACKEND} backend; system = one API process on a fresh Postgres database, the real worker (apps/worker, training in its worker thread) and ${SUBSCRIBERS} live runEvents subscribers in a separate process. Each pair runs standalone and system back to back, in ABBA order; the interval is a percentile bootstrap of the pairs' median (10,000 resamples). The last row is Linux's schedstat for the training thread (the standalone process's main thread; the worker's trainer thread): a ratio within each run, so the machine's speed from one run to the next cancels out; its difference is the time the API, Postgres, the subscribers and the worker's main thread took from training, in points of the training thread's time.`;
   console.log("\n" + md);
   // The iris stress case and a realistic run (--dataset ...) keep a block each in docs/benchmarks.md.

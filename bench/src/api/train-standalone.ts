@@ -57,6 +57,8 @@ process.stdout.write(
       evaluation: { accuracy: result.evaluation.accuracy, loss: result.evaluation.loss },
       tensorsAfter: tf.memory().numTensors,
       trainingThread: busiestThreadSchedstat(process.pid),
+      // Every thread of this process (user + system), to set against the training thread's own time.
+      processCpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
       epochs,
     },
   }) + "\n",
