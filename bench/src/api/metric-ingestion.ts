@@ -4,9 +4,13 @@
  * the worker's RunReporter sends them: one request in flight per run, up to 100 epochs per request) into Postgres,
  * side by side in one run with a raw batched INSERT (unnest arrays) of the same points into the same database.
  *
- *   pnpm --filter @tunelab/bench metric-ingestion [--seconds 6] [--workers 4] [--batches 1,10,100] [--rounds 1]
+ *   pnpm --filter @tunelab/bench metric-ingestion [--seconds 6] [--slice 2] [--workers 4] [--batches 1,10,100] [--rounds 1]
  *
  * Target: the API path reaches >= 50% of raw. BENCH_CPU_PROF=1 writes a CPU profile of the API process.
+ *
+ * The two paths take turns in slices of --slice seconds (ABBA) until each has had --seconds: on the shared machines
+ * this runs on, the CPU's speed drifts by 10-20% within minutes, and one 6-second phase per path put that drift straight
+ * into the ratio. With --rounds >= 2 the summary gives the median ratio per batch size and its bootstrap interval.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -35,8 +39,11 @@ import {
   workerWithRunningRun,
   LAUNCH,
 } from "./common";
+import { bootstrapMedian } from "./paired-overhead";
 
 const SECONDS = Number(arg("seconds", "6"));
+const SLICE = Number(arg("slice", "2"));
+if (!(SLICE > 0 && SLICE <= SECONDS)) throw new Error(`--slice must be > 0 and at most --seconds (got ${SLICE})`);
 const WORKERS = Number(arg("workers", "4"));
 const BATCHES = arg("batches", "1,10,100").split(",").map(Number);
 const ROUNDS = Number(arg("rounds", "1"));
@@ -56,10 +63,35 @@ interface PhaseResult {
   clientCpuSeconds?: number;
 }
 
-/** Each client loops for `seconds`: one request in flight, the next `batch` epochs of its run. */
-async function drive(clients: number, seconds: number, send: (client: number, firstStep: number, batch: number) => Promise<void>, batch: number, nextStep: number[]): Promise<PhaseResult> {
-  const latencies: number[] = [];
-  let points = 0;
+/** What one path did over its slices. */
+interface Tally {
+  points: number;
+  seconds: number;
+  latencies: number[];
+  apiCpuSeconds: number;
+  postgresCpuSeconds: number;
+  clientCpuSeconds: number;
+}
+const emptyTally = (): Tally => ({ points: 0, seconds: 0, latencies: [], apiCpuSeconds: 0, postgresCpuSeconds: 0, clientCpuSeconds: 0 });
+
+function phaseResult(t: Tally): PhaseResult {
+  return {
+    points: t.points,
+    seconds: round(t.seconds, 2),
+    pointsPerSec: Math.round(t.points / t.seconds),
+    requests: t.latencies.length,
+    latencyMs: stats(t.latencies),
+    apiCpuSeconds: round(t.apiCpuSeconds, 2),
+    postgresCpuSeconds: round(t.postgresCpuSeconds, 2),
+    clientCpuSeconds: round(t.clientCpuSeconds, 2),
+  };
+}
+
+/**
+ * Each client loops for `seconds`: one request in flight, the next `batch` epochs of its run (nextStep carries on
+ * from the previous slice). The slice ends when the last request started in it returns.
+ */
+async function drive(clients: number, seconds: number, send: (client: number, firstStep: number, batch: number) => Promise<void>, batch: number, nextStep: number[], into: Tally): Promise<void> {
   const t0 = nowMs();
   const until = t0 + seconds * 1000;
   await Promise.all(
@@ -69,13 +101,12 @@ async function drive(clients: number, seconds: number, send: (client: number, fi
         nextStep[c] = first + batch;
         const s = nowMs();
         await send(c, first, batch);
-        latencies.push(nowMs() - s);
-        points += batch * KEYS.length;
+        into.latencies.push(nowMs() - s);
+        into.points += batch * KEYS.length;
       }
     }),
   );
-  const elapsed = (nowMs() - t0) / 1000;
-  return { points, seconds: round(elapsed, 2), pointsPerSec: Math.round(points / elapsed), requests: latencies.length, latencyMs: stats(latencies) };
+  into.seconds += (nowMs() - t0) / 1000;
 }
 
 async function main() {
@@ -125,24 +156,29 @@ async function main() {
           await gql.q(REPORT_EPOCHS, { w: run.workerId, r: run.runId, e: epochs });
         };
 
-        const order: ("raw" | "api")[] = round_ % 2 === 0 ? ["raw", "api"] : ["api", "raw"];
-        const phase: Record<string, PhaseResult> = {};
+        const tally = { raw: emptyTally(), api: emptyTally() };
+        const next = { raw: Array.from({ length: WORKERS }, () => 1), api: Array.from({ length: WORKERS }, () => 1) };
+        const slices = Math.max(1, Math.round(SECONDS / SLICE));
         // Released whatever happens: pool.end() in the finally below waits for every checked-out client.
         try {
-          for (const which of order) {
-            const next = Array.from({ length: WORKERS }, () => 1);
-            const cpu0 = api.cpuSeconds();
-            const pg0 = await postgresBackendCpu(stats_, db.name);
-            const client0 = process.cpuUsage();
-            phase[which] = await drive(WORKERS, SECONDS, which === "raw" ? sendRaw : sendApi, batch, next);
-            const client = process.cpuUsage(client0);
-            phase[which]!.apiCpuSeconds = round(api.cpuSeconds() - cpu0, 2);
-            phase[which]!.postgresCpuSeconds = round(cpuSince(pg0, await postgresBackendCpu(stats_, db.name)), 2);
-            phase[which]!.clientCpuSeconds = round((client.user + client.system) / 1e6, 2);
+          for (let k = 0; k < slices; k++) {
+            const order: ("raw" | "api")[] = (k + round_) % 2 === 0 ? ["raw", "api"] : ["api", "raw"];
+            for (const which of order) {
+              const t = tally[which];
+              const cpu0 = api.cpuSeconds();
+              const pg0 = await postgresBackendCpu(stats_, db.name);
+              const client0 = process.cpuUsage();
+              await drive(WORKERS, SECONDS / slices, which === "raw" ? sendRaw : sendApi, batch, next[which], t);
+              const client = process.cpuUsage(client0);
+              t.apiCpuSeconds += api.cpuSeconds() - cpu0;
+              t.postgresCpuSeconds += cpuSince(pg0, await postgresBackendCpu(stats_, db.name));
+              t.clientCpuSeconds += (client.user + client.system) / 1e6;
+            }
           }
         } finally {
           for (const c of rawClients) c.release();
         }
+        const phase = { raw: phaseResult(tally.raw), api: phaseResult(tally.api) };
         const ratio = phase.api!.pointsPerSec / phase.raw!.pointsPerSec;
         const r = phase.api!;
         const w = phase.raw!;
@@ -164,7 +200,7 @@ async function main() {
           round(rawCpuPer1k, 1),
           `${round((rawCpuPer1k / apiCpuPer1k) * 100, 0)}%`,
         ]);
-        results.push({ epochsPerRequest: batch, pointsPerRequest: batch * KEYS.length, round: round_, raw: phase.raw, api: phase.api, ratio: round(ratio, 3) });
+        results.push({ epochsPerRequest: batch, pointsPerRequest: batch * KEYS.length, round: round_, raw: phase.raw, api: phase.api, ratio: round(ratio, 3), cpuRatio: round(rawCpuPer1k / apiCpuPer1k, 3) });
         console.log(`batch ${batch}: raw ${phase.raw!.pointsPerSec} pts/s, api ${r.pointsPerSec} pts/s (${round(ratio * 100, 0)}%)`);
       }
     }
@@ -181,16 +217,33 @@ async function main() {
     ["epochs x metrics per request (points)", "raw INSERT points/s", "API points/s", "API / raw", "target >= 50%", "API req p50 ms", "API req p99 ms", "raw stmt p50 ms", "API process CPU ms / 1k pts", "Postgres CPU ms / 1k pts (API path)", "API path CPU ms / 1k pts (API + PG)", "raw path CPU ms / 1k pts (client + PG)", "raw CPU / API CPU"],
     rows,
   );
-  console.log("\n" + md);
+  // Over rounds: the median ratio per batch size and its bootstrap interval; the verdict needs the interval on one side.
+  const summaryRows: (string | number)[][] = [];
+  const summary: Record<string, unknown>[] = [];
+  if (ROUNDS >= 2) {
+    for (const batch of BATCHES) {
+      const mine = results.filter((x) => x.epochsPerRequest === batch);
+      const pts = bootstrapMedian(mine.map((x) => (x.ratio as number) * 100));
+      const cpu = bootstrapMedian(mine.map((x) => (x.cpuRatio as number) * 100));
+      const pct = (v: number) => `${round(v, 0)}%`;
+      const verdict = pts.ciLow >= 50 ? "met" : pts.ciHigh < 50 ? "MISSED" : "not resolved: the interval spans 50%";
+      summaryRows.push([batch, mine.length, pct(pts.median), `${pct(pts.ciLow)} to ${pct(pts.ciHigh)}`, pct(cpu.median), `${pct(cpu.ciLow)} to ${pct(cpu.ciHigh)}`, verdict]);
+      summary.push({ epochsPerRequest: batch, rounds: mine.length, ratio: pts, cpuRatio: cpu });
+    }
+  }
+  const summaryMd = summaryRows.length
+    ? "\n\n" + table(["epochs per request", "rounds", "API / raw points/s: median", "95% interval", "raw CPU / API CPU: median", "95% interval", "target >= 50%"], summaryRows)
+    : "";
+  console.log("\n" + md + summaryMd);
   const notes = [
     "",
-    `${WORKERS} concurrent clients per path (one request or statement in flight each, as the worker's RunReporter sends), ${SECONDS} s per phase, fresh runs per phase, one database.`,
+    `${WORKERS} concurrent clients per path (one request or statement in flight each, as the worker's RunReporter sends), ${SECONDS} s per path per round in slices of ${round(SECONDS / Math.max(1, Math.round(SECONDS / SLICE)), 2)} s taking turns (ABBA), fresh runs per round, one database.`,
     "Raw: `INSERT INTO metric_points ... SELECT FROM unnest($keys, $steps, $values)` on one pooled connection per client.",
     "API: `reportEpochs` over HTTP (node:http, keep-alive) to one API process (child process) on the same Postgres: one call of the report function (run lock and lease, points, summaries, rollups, one event per epoch, NOTIFY) in one transaction.",
     "A live worker sends 1 epoch per request (one request in flight; whatever arrives meanwhile goes in the next, up to 100).",
     "CPU columns come from /proc (API process, this client process for raw, and every client backend of the database): they depend much less on other load than points/s, and on a CPU-bound machine `raw CPU / API CPU` is what the throughput ratio tends to.",
   ].join("\n");
-  await publish("metric-ingestion", "Metric ingestion: API reportEpochs vs raw INSERT (Postgres)", machine, { workers: WORKERS, seconds: SECONDS, keys: KEYS, results }, md + "\n" + notes);
+  await publish("metric-ingestion", "Metric ingestion: API reportEpochs vs raw INSERT (Postgres)", machine, { workers: WORKERS, seconds: SECONDS, slice: SLICE, keys: KEYS, results, summary }, md + summaryMd + "\n" + notes);
 }
 
 await main();
