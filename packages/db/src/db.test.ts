@@ -4,7 +4,7 @@ import path from "node:path";
 import { and, eq, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createDb } from "./create-db";
-import { DatabaseConnectionError } from "./errors";
+import { DatabaseConnectionError, sqlErrorOf } from "./errors";
 import { datasets, evaluations, metricPoints, metricRollups, metricSummaries, models, projects, runEvents, runs, workers, workerTokens } from "./schema";
 import { createTestDb, testDrivers, type TestDb } from "./testing";
 import { seedRunGraph, sqlState } from "./test-fixtures";
@@ -150,6 +150,23 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
       ]),
     ).rejects.toThrow(/not a finite number/);
     expect(await h.db.select().from(metricPoints)).toHaveLength(0);
+  });
+
+  it("refuses metric points for a run that does not exist (no foreign key since 0006: the function checks each run)", async () => {
+    const { run } = await seedRunGraph(h.db);
+    const missing = "00000000-0000-4000-8000-000000000001";
+    const error = await recordMetricPoints(h.db, [
+      { runId: run.id, key: "loss", step: 1, value: 0.5 },
+      { runId: missing, key: "loss", step: 1, value: 0.5 },
+    ]).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(sqlState(error)).toBe("23503");
+    expect(sqlErrorOf(error)?.message).toContain(missing);
+    // Nothing of the call was written, not even the existing run's point.
+    expect(await h.db.select().from(metricPoints)).toHaveLength(0);
+    expect(await h.db.select().from(metricSummaries)).toHaveLength(0);
   });
 
   it("keeps dataset name + version unique", async () => {
