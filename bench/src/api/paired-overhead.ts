@@ -8,6 +8,8 @@
  * bootstrap interval of their median says whether the repeats were enough to tell the result from the target.
  */
 
+import { createRng } from "@tunelab/trainer/random";
+
 export interface PairedOverhead {
   /** Per pair, in run order: (system - baseline) / baseline in percent, or system - baseline with relative: false. */
   pairsPct: number[];
@@ -24,22 +26,10 @@ export function median(values: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/** mulberry32: a small seeded generator, enough for resampling. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The median of values and a 95% percentile-bootstrap interval of it (seeded: the same numbers give the same interval). */
 export function bootstrapMedian(values: number[], { resamples = 10_000, seed = 1 } = {}): { median: number; ciLow: number; ciHigh: number } {
   if (values.length === 0) throw new Error("bootstrapMedian needs at least one value");
-  const random = seededRandom(seed);
+  const random = createRng(seed);
   const medians: number[] = [];
   const sample = new Array<number>(values.length);
   for (let r = 0; r < resamples; r++) {
