@@ -39,7 +39,8 @@ const RUNS = 100_000;
 const LONG_RUNS = 100;
 const STEPS = 25_000; // x 4 keys = 100,000 points per long run
 const REPS = Number(arg("reps", "15"));
-const SETUP_VERSION = `v2 runs=${RUNS} long=${LONG_RUNS} steps=${STEPS}`;
+// v3: rollups rebuilt in series order (rebuildMetricRollups sorts its inserts).
+const SETUP_VERSION = `v3 runs=${RUNS} long=${LONG_RUNS} steps=${STEPS}`;
 
 /** 4 summaries per run with values spread per run (random() in the select list is evaluated per row). */
 const SUMMARIES_SQL = `

@@ -69,6 +69,10 @@ export function lowerIsBetterKeys(keys: Iterable<string>): string[] {
  * Recomputes metric_rollups from metric_points, for points written around recordMetricPoints (bulk loads such as
  * bench/history-scale's generate_series). Only the given runs when runIds is given, else every run. Run it in a
  * transaction, or while nothing else writes points for those runs.
+ *
+ * Rows go in sorted by series and bucket, so a series' buckets of one width share pages. Grouped by a hash
+ * aggregate, they landed in hash order: reading 10 runs x 4 series at the finest width (62,520 rows) touched ~63,000
+ * pages and took 430 ms, against ~1,300 pages and 160 ms sorted (history-scale's data, Postgres 15).
  */
 export async function rebuildMetricRollups(db: Db | Tx, runIds?: string[]): Promise<void> {
   const only = (col: string) => (runIds ? sql`WHERE ${sql.raw(col)} = ANY(${toPgArray(runIds)}::uuid[])` : sql``);
@@ -78,14 +82,16 @@ export async function rebuildMetricRollups(db: Db | Tx, runIds?: string[]): Prom
   await db.execute(sql`
     INSERT INTO metric_rollups (run_id, key, width, bucket, last_step, last, min, max, count)
     SELECT run_id, key, ${sql.raw(String(first))}, step / ${sql.raw(String(first))}, max(step), (max(ARRAY[step::float8, value]))[2], min(value), max(value), count(*)::int
-    FROM metric_points ${only("run_id")} GROUP BY run_id, key, step / ${sql.raw(String(first))}`);
+    FROM metric_points ${only("run_id")} GROUP BY run_id, key, step / ${sql.raw(String(first))}
+    ORDER BY run_id, key, step / ${sql.raw(String(first))}`);
   let below: number = first;
   for (const width of rest) {
     const factor = width / below;
     await db.execute(sql`
       INSERT INTO metric_rollups (run_id, key, width, bucket, last_step, last, min, max, count)
       SELECT run_id, key, ${sql.raw(String(width))}, bucket / ${sql.raw(String(factor))}, max(last_step), (max(ARRAY[last_step::float8, last]))[2], min(min), max(max), sum(count)::int
-      FROM metric_rollups WHERE width = ${sql.raw(String(below))} ${and("run_id")} GROUP BY run_id, key, bucket / ${sql.raw(String(factor))}`);
+      FROM metric_rollups WHERE width = ${sql.raw(String(below))} ${and("run_id")} GROUP BY run_id, key, bucket / ${sql.raw(String(factor))}
+      ORDER BY run_id, key, bucket / ${sql.raw(String(factor))}`);
     below = width;
   }
 }
