@@ -15,6 +15,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { loadMetricSeries } from "@tunelab/api/metrics-reader";
 import { openPostgres, rebuildMetricRollups } from "@tunelab/db";
 import {
   ADMIN_URL,
@@ -158,7 +159,7 @@ async function explain(db: pg.Client, longIds: string[]) {
     const rows = (await db.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params)).rows.map((r) => r["QUERY PLAN"] as string);
     console.log(`\nEXPLAIN ANALYZE ${label}:\n${rows.join("\n")}`);
   };
-  // Copies of the SQL that apps/api/src/domain/find-runs.ts and get-run-metrics.ts generate.
+  // A copy of the SQL that apps/api/src/domain/find-runs.ts generates.
   await plan(
     "runs page: metric filter val_acc >= 0.9, ORDER BY val_acc best DESC",
     `SELECT runs.id, (COALESCE(ms.best, '-Infinity'::float8))::text AS sort FROM runs
@@ -167,18 +168,26 @@ async function explain(db: pg.Client, longIds: string[]) {
      ORDER BY COALESCE(ms.best, '-Infinity'::float8) DESC, runs.id DESC LIMIT 51`,
     ["val_acc", 0.9],
   );
-  await plan(
-    "metrics(maxPoints: 1000) for 10 runs",
-    `WITH p AS (
-      SELECT run_id, key, step, value, min(step) OVER w AS mn, max(step) OVER w AS mx, count(*) OVER w AS n
-      FROM metric_points WHERE run_id = ANY($1::uuid[]) WINDOW w AS (PARTITION BY run_id, key)
-    ), b AS (
-      SELECT run_id, key, step, value, CASE WHEN $2::int = 0 OR n <= $2::int THEN step ELSE floor((step - mn)::float8 * $2::int / (mx - mn + 1))::int END AS bucket FROM p
-    )
-    SELECT run_id, key, max(step) AS step, (array_agg(value ORDER BY step DESC))[1] AS value, min(value) AS min, max(value) AS max
-    FROM b GROUP BY run_id, key, bucket ORDER BY run_id, key, max(step)`,
-    [`{${longIds.slice(0, 10).join(",")}}`, 1000],
-  );
+  // The metrics read: the API's own reader (get-run-metrics.ts) on a handle whose execute() explains each statement
+  // before running it, so the plan printed is the one the API runs (series sizes, then the rollup or point read).
+  const handle = await openPostgres({ url: databaseUrl(DB_NAME), migrate: false, maxConnections: 1 });
+  try {
+    const dialect = (handle.db as unknown as { dialect: { sqlToQuery(q: unknown): { sql: string; params: unknown[] } } }).dialect;
+    let n = 0;
+    const explaining = new Proxy(handle.db, {
+      get(target, prop, receiver) {
+        if (prop !== "execute") return Reflect.get(target, prop, receiver);
+        return async (query: unknown) => {
+          const q = dialect.sqlToQuery(query);
+          await plan(`metrics(maxPoints: 1000) for 10 runs, statement ${++n}`, q.sql, q.params);
+          return target.execute(query as never);
+        };
+      },
+    });
+    await loadMetricSeries(explaining, longIds.slice(0, 10), null, 1000);
+  } finally {
+    await handle.close();
+  }
 }
 
 async function main() {
