@@ -39,11 +39,13 @@ import {
   workerWithRunningRun,
   LAUNCH,
 } from "./common";
-import { bootstrapMedian } from "./paired-overhead";
+import { bootstrapMedian, verdict } from "./paired-overhead";
 
 const SECONDS = Number(arg("seconds", "6"));
 const SLICE = Number(arg("slice", "2"));
 if (!(SLICE > 0 && SLICE <= SECONDS)) throw new Error(`--slice must be > 0 and at most --seconds (got ${SLICE})`);
+/** Slices per path per round, each SECONDS / SLICES long. */
+const SLICES = Math.max(1, Math.round(SECONDS / SLICE));
 const WORKERS = Number(arg("workers", "4"));
 const BATCHES = arg("batches", "1,10,100").split(",").map(Number);
 const ROUNDS = Number(arg("rounds", "1"));
@@ -158,17 +160,16 @@ async function main() {
 
         const tally = { raw: emptyTally(), api: emptyTally() };
         const next = { raw: Array.from({ length: WORKERS }, () => 1), api: Array.from({ length: WORKERS }, () => 1) };
-        const slices = Math.max(1, Math.round(SECONDS / SLICE));
         // Released whatever happens: pool.end() in the finally below waits for every checked-out client.
         try {
-          for (let k = 0; k < slices; k++) {
+          for (let k = 0; k < SLICES; k++) {
             const order: ("raw" | "api")[] = (k + round_) % 2 === 0 ? ["raw", "api"] : ["api", "raw"];
             for (const which of order) {
               const t = tally[which];
               const cpu0 = api.cpuSeconds();
               const pg0 = await postgresBackendCpu(stats_, db.name);
               const client0 = process.cpuUsage();
-              await drive(WORKERS, SECONDS / slices, which === "raw" ? sendRaw : sendApi, batch, next[which], t);
+              await drive(WORKERS, SECONDS / SLICES, which === "raw" ? sendRaw : sendApi, batch, next[which], t);
               const client = process.cpuUsage(client0);
               t.apiCpuSeconds += api.cpuSeconds() - cpu0;
               t.postgresCpuSeconds += cpuSince(pg0, await postgresBackendCpu(stats_, db.name));
@@ -226,8 +227,7 @@ async function main() {
       const pts = bootstrapMedian(mine.map((x) => (x.ratio as number) * 100));
       const cpu = bootstrapMedian(mine.map((x) => (x.cpuRatio as number) * 100));
       const pct = (v: number) => `${round(v, 0)}%`;
-      const verdict = pts.ciLow >= 50 ? "met" : pts.ciHigh < 50 ? "MISSED" : "not resolved: the interval spans 50%";
-      summaryRows.push([batch, mine.length, pct(pts.median), `${pct(pts.ciLow)} to ${pct(pts.ciHigh)}`, pct(cpu.median), `${pct(cpu.ciLow)} to ${pct(cpu.ciHigh)}`, verdict]);
+      summaryRows.push([batch, mine.length, pct(pts.median), `${pct(pts.ciLow)} to ${pct(pts.ciHigh)}`, pct(cpu.median), `${pct(cpu.ciLow)} to ${pct(cpu.ciHigh)}`, verdict(pts.ciLow, pts.ciHigh, 50, "atLeast")]);
       summary.push({ epochsPerRequest: batch, rounds: mine.length, ratio: pts, cpuRatio: cpu });
     }
   }
@@ -237,7 +237,7 @@ async function main() {
   console.log("\n" + md + summaryMd);
   const notes = [
     "",
-    `${WORKERS} concurrent clients per path (one request or statement in flight each, as the worker's RunReporter sends), ${SECONDS} s per path per round in slices of ${round(SECONDS / Math.max(1, Math.round(SECONDS / SLICE)), 2)} s taking turns (ABBA), fresh runs per round, one database.`,
+    `${WORKERS} concurrent clients per path (one request or statement in flight each, as the worker's RunReporter sends), ${SECONDS} s per path per round in slices of ${round(SECONDS / SLICES, 2)} s taking turns (ABBA), fresh runs per round, one database.`,
     "Raw: `INSERT INTO metric_points ... SELECT FROM unnest($keys, $steps, $values)` on one pooled connection per client.",
     "API: `reportEpochs` over HTTP (node:http, keep-alive) to one API process (child process) on the same Postgres: one call of the report function (run lock and lease, points, summaries, rollups, one event per epoch, NOTIFY) in one transaction.",
     "A live worker sends 1 epoch per request (one request in flight; whatever arrives meanwhile goes in the next, up to 100).",

@@ -47,9 +47,14 @@ export function pairedOverhead(baseline: number[], system: number[], { relative 
   return { pairsPct, medianPct, ciLowPct: ciLow, ciHighPct: ciHigh };
 }
 
-/** "met" only when the whole interval is under the target, "missed" when it is all at or above it. */
-export function verdict(o: PairedOverhead, targetPct: number): string {
-  if (o.ciHighPct < targetPct) return "met";
-  if (o.ciLowPct >= targetPct) return "MISSED";
-  return `not resolved: the 95% interval spans ${targetPct}%; more repeats narrow it`;
+/**
+ * "met" only when the whole 95% interval [low, high] is on the good side of the target ("below" it, or "atLeast" it),
+ * "MISSED" when it is all on the other side, "not resolved" when it spans the target.
+ */
+export function verdict(low: number, high: number, target: number, goal: "below" | "atLeast"): string {
+  const good = goal === "below" ? high < target : low >= target;
+  const bad = goal === "below" ? low >= target : high < target;
+  if (good) return "met";
+  if (bad) return "MISSED";
+  return `not resolved: the 95% interval spans ${target}%; more repeats narrow it`;
 }

@@ -19,6 +19,7 @@ interface Spec {
 }
 const spec = JSON.parse(process.argv[2] ?? "{}") as Spec;
 const now = () => performance.timeOrigin + performance.now();
+const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
 
 await selectBackend([spec.backend ?? "CPU"]);
 const t0 = now();
@@ -58,7 +59,7 @@ process.stdout.write(
       tensorsAfter: tf.memory().numTensors,
       trainingThread: busiestThreadSchedstat(process.pid),
       // Every thread of this process (user + system), to set against the training thread's own time.
-      processCpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+      processCpuSeconds: cpuSeconds(process.cpuUsage()),
       epochs,
     },
   }) + "\n",
