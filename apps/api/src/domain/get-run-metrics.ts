@@ -82,45 +82,63 @@ export async function loadMetricSeries(
       target.keys.push(key);
     }
   }
+  // One row per series with its points as one JSON array ([step, value] as stored, or [step, last, min, max] per
+  // bucket), each series read by its own index range: no sort of every point of the call, and the driver parses one
+  // JSON text per series (natively) instead of a row object per point.
   const parts = [];
   if (raw.runs.length)
     parts.push(sql`
-      SELECT p.run_id, p.key, p.step, p.value, p.value AS min, p.value AS max
-      FROM unnest(${toPgArray(raw.runs)}::uuid[], ${toPgArray(raw.keys)}::text[]) AS sel(run_id, key)
-      JOIN metric_points p ON p.run_id = sel.run_id AND p.key = sel.key`);
+      SELECT sel.run_id, sel.key,
+             (SELECT json_agg(json_build_array(p.step, p.value))
+              FROM metric_points p WHERE p.run_id = sel.run_id AND p.key = sel.key) AS pts
+      FROM unnest(${toPgArray(raw.runs)}::uuid[], ${toPgArray(raw.keys)}::text[]) AS sel(run_id, key)`);
   if (rolled.runs.length) {
     // Merged buckets take the last value of their latest bucket: max() of [last_step, last] pairs (arrays compare
     // element by element) instead of an ordered aggregate, which would sort every group.
     const merged = rolled.ks.some((k) => k > 1);
+    const buckets = merged
+      ? sql`SELECT max(r.last_step) AS step, (max(ARRAY[r.last_step::float8, r.last]))[2] AS value, min(r.min) AS min, max(r.max) AS max
+            FROM metric_rollups r WHERE r.run_id = sel.run_id AND r.key = sel.key AND r.width = sel.width
+            GROUP BY (r.bucket - sel.lo) / sel.k`
+      : sql`SELECT r.last_step AS step, r.last AS value, r.min, r.max
+            FROM metric_rollups r WHERE r.run_id = sel.run_id AND r.key = sel.key AND r.width = sel.width`;
     parts.push(sql`
-      SELECT r.run_id, r.key, ${merged ? sql`max(r.last_step)` : sql`r.last_step`} AS step,
-             ${merged ? sql`(max(ARRAY[r.last_step::float8, r.last]))[2]` : sql`r.last`} AS value,
-             ${merged ? sql`min(r.min)` : sql`r.min`} AS min, ${merged ? sql`max(r.max)` : sql`r.max`} AS max
+      SELECT sel.run_id, sel.key,
+             (SELECT json_agg(json_build_array(b.step, b.value, b.min, b.max)) FROM (${buckets}) b) AS pts
       FROM unnest(${toPgArray(rolled.runs)}::uuid[], ${toPgArray(rolled.keys)}::text[], ${toPgNumberArray(rolled.widths)}::int[],
-                  ${toPgNumberArray(rolled.los)}::int[], ${toPgNumberArray(rolled.ks)}::int[]) AS sel(run_id, key, width, lo, k)
-      JOIN metric_rollups r ON r.run_id = sel.run_id AND r.key = sel.key AND r.width = sel.width
-      ${merged ? sql`GROUP BY r.run_id, r.key, (r.bucket - sel.lo) / sel.k` : sql``}`);
+                  ${toPgNumberArray(rolled.los)}::int[], ${toPgNumberArray(rolled.ks)}::int[]) AS sel(run_id, key, width, lo, k)`);
   }
   if (scan.runs.length)
     parts.push(sql`
-      SELECT run_id, key, max(step) AS step, (array_agg(value ORDER BY step DESC))[1] AS value, min(value) AS min, max(value) AS max
+      SELECT run_id, key, json_agg(json_build_array(step, value, min, max)) AS pts
       FROM (
-        SELECT p.run_id, p.key, p.step, p.value,
-               floor((p.step - min(p.step) OVER w)::float8 * ${m} / (max(p.step) OVER w - min(p.step) OVER w + 1))::int AS bucket
-        FROM unnest(${toPgArray(scan.runs)}::uuid[], ${toPgArray(scan.keys)}::text[]) AS sel(run_id, key)
-        JOIN metric_points p ON p.run_id = sel.run_id AND p.key = sel.key
-        WINDOW w AS (PARTITION BY p.run_id, p.key)
-      ) b GROUP BY run_id, key, bucket`);
+        SELECT run_id, key, max(step) AS step, (array_agg(value ORDER BY step DESC))[1] AS value, min(value) AS min, max(value) AS max
+        FROM (
+          SELECT p.run_id, p.key, p.step, p.value,
+                 floor((p.step - min(p.step) OVER w)::float8 * ${m} / (max(p.step) OVER w - min(p.step) OVER w + 1))::int AS bucket
+          FROM unnest(${toPgArray(scan.runs)}::uuid[], ${toPgArray(scan.keys)}::text[]) AS sel(run_id, key)
+          JOIN metric_points p ON p.run_id = sel.run_id AND p.key = sel.key
+          WINDOW w AS (PARTITION BY p.run_id, p.key)
+        ) b GROUP BY run_id, key, bucket
+      ) s GROUP BY run_id, key`);
   if (parts.length === 0) return out;
-  const list = rowsOf(await db.execute(sql`${sql.join(parts, sql` UNION ALL `)} ORDER BY run_id, key, step`));
+  const list = rowsOf(await db.execute(sql`${sql.join(parts, sql` UNION ALL `)}`));
   for (const r of list) {
+    if (r.pts == null) continue; // a summary without points
+    const pts = (typeof r.pts === "string" ? JSON.parse(r.pts) : r.pts) as (number | string)[][];
     const runId = String(r.run_id);
     const seriesOfRun = out.get(runId) ?? [];
     if (!out.has(runId)) out.set(runId, seriesOfRun);
-    let s = seriesOfRun[seriesOfRun.length - 1];
-    if (!s || s.key !== r.key) seriesOfRun.push((s = { key: String(r.key), points: [] }));
-    s.points.push({ step: Number(r.step), value: Number(r.value), min: Number(r.min), max: Number(r.max) });
+    // Number(): JSON writes a non-finite float8 as a string ("NaN", "Infinity").
+    const points = pts.map((p): MetricPointModel => {
+      const value = Number(p[1]);
+      return p.length === 2 ? { step: Number(p[0]), value, min: value, max: value } : { step: Number(p[0]), value, min: Number(p[2]), max: Number(p[3]) };
+    });
+    // An index range comes in step order; a grouped read (merged buckets, a scan) may not.
+    if (points.some((p, i) => i > 0 && p.step < points[i - 1]!.step)) points.sort((a, b) => a.step - b.step);
+    seriesOfRun.push({ key: String(r.key), points });
   }
+  for (const s of out.values()) s.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   // Requested keys keep the caller's order.
   if (keys) for (const [id, s] of out) out.set(id, keys.flatMap((k) => s.filter((x) => x.key === k)));
   return out;

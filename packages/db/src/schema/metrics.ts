@@ -1,4 +1,4 @@
-import { type InferInsertModel, type InferSelectModel } from "drizzle-orm";
+import { type InferInsertModel, type InferSelectModel, sql } from "drizzle-orm";
 import { boolean, doublePrecision, index, integer, pgTable, primaryKey, text, uuid } from "drizzle-orm/pg-core";
 import { tstz } from "./columns";
 import { runs } from "./runs";
@@ -77,7 +77,13 @@ export const metricRollups = pgTable(
     max: doublePrecision("max").notNull(),
     count: integer("count").notNull(),
   },
-  (t) => [primaryKey({ name: "metric_rollups_pkey", columns: [t.runId, t.key, t.width, t.bucket] })],
+  (t) => [
+    primaryKey({ name: "metric_rollups_pkey", columns: [t.runId, t.key, t.width, t.bucket] }),
+    // The coarsest level alone, for a read's first question (how long is each series?): without it, a read of many
+    // runs scanned the whole table, as the primary key has key between run_id and width. Its width is the last of
+    // METRIC_ROLLUP_WIDTHS (changing the widths needs a migration anyway: the rollups must be rebuilt).
+    index("metric_rollups_coarsest_idx").on(t.runId, t.key).where(sql`${t.width} = 4096`),
+  ],
 );
 
 /** Whether a smaller value of this metric is better (loss, error, mse...). */
