@@ -1,3 +1,4 @@
+import { REPORT_ROLLUPS_ABOVE_EPOCHS, rowsOf } from "@tunelab/db";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { datasetId, startTestApi, type TestApi } from "./helpers";
@@ -6,20 +7,24 @@ import { LAUNCH, TestWorker } from "./worker-client";
 /** Downsampled reads from the write-time rollups (metric_rollups), and from the points where a series has none. */
 describe("metric rollups", () => {
   let api: TestApi;
+  let worker: TestWorker;
+  let irisId: string;
   let runId: string;
   const value = (step: number) => (step === 137 ? 99 : step === 211 ? -5 : 1 / step);
+  const epochs = Array.from({ length: 300 }, (_, i) => ({ epoch: i + 1, metrics: { loss: value(i + 1), val_acc: (i + 1) / 300 } }));
 
   beforeAll(async () => {
     api = await startTestApi();
-    const irisId = await datasetId(api);
+    irisId = await datasetId(api);
     await api.q<any>(LAUNCH, {
       i: { name: "rollup-run", datasetId: irisId, config: { learningRate: 0.01, epochs: 300, batchSize: 8, seed: 1 }, backends: ["CPU"] },
     });
-    const worker = new TestWorker(api, ["CPU"]);
+    worker = new TestWorker(api, ["CPU"]);
     await worker.register();
     runId = (await worker.claim()).run.id;
     await worker.start(runId);
-    const epochs = Array.from({ length: 300 }, (_, i) => ({ epoch: i + 1, metrics: { loss: value(i + 1), val_acc: (i + 1) / 300 } }));
+    // Reports keep rollups only for a run configured for more epochs than the API allows (an imported or future run).
+    await api.handle.db.execute(sql`UPDATE runs SET epochs = ${REPORT_ROLLUPS_ABOVE_EPOCHS + 1} WHERE id = ${runId}::uuid`);
     // Out of order and with a retried batch: the rollups count each point once.
     for (const [a, b] of [[100, 300], [0, 100], [50, 150]] as const) expect((await worker.epochs(runId, epochs.slice(a, b))).errors).toBeUndefined();
   });
@@ -27,10 +32,10 @@ describe("metric rollups", () => {
     await api?.close();
   });
 
-  const read = async (maxPoints: number | null) =>
+  const read = async (maxPoints: number | null, id = runId) =>
     (
       await api.q<any>(`query($id: ID!, $m: Int) { run(id: $id) { metrics(keys: ["loss", "val_acc"], maxPoints: $m) { key points { step value min max } } } }`, {
-        id: runId,
+        id,
         m: maxPoints,
       })
     ).run.metrics as { key: string; points: { step: number; value: number; min: number; max: number }[] }[];
@@ -57,6 +62,25 @@ describe("metric rollups", () => {
     const counts = await api.handle.db.execute(sql`SELECT width, sum(count)::int AS n FROM metric_rollups WHERE run_id = ${runId}::uuid AND key = 'loss' GROUP BY width`);
     const rows = (Array.isArray(counts) ? counts : (counts as any).rows) as { n: number }[];
     expect(rows.map((r) => r.n)).toEqual([300, 300, 300, 300, 300]);
+  });
+
+  it("keeps no rollups for a run the API launched, and reads one whose rollups stopped halfway from its points", async () => {
+    await api.q<any>(LAUNCH, {
+      i: { name: "short-run", datasetId: irisId, config: { learningRate: 0.01, epochs: 300, batchSize: 8, seed: 1 }, backends: ["CPU"] },
+    });
+    const shortId: string = (await worker.claim()).run.id;
+    await worker.start(shortId);
+    // As a run reported across migration 0008: epochs 1-150 while rollups were kept, 151-300 after (spike at 211, last
+    // point at 300 only in the points). Trusting those rollups would lose both.
+    await api.handle.db.execute(sql`UPDATE runs SET epochs = ${REPORT_ROLLUPS_ABOVE_EPOCHS + 1} WHERE id = ${shortId}::uuid`);
+    expect((await worker.epochs(shortId, epochs.slice(0, 150))).errors).toBeUndefined();
+    await api.handle.db.execute(sql`UPDATE runs SET epochs = 300 WHERE id = ${shortId}::uuid`);
+    const before = rowsOf(await api.handle.db.execute(sql`SELECT count(*)::int AS n FROM metric_rollups WHERE run_id = ${shortId}::uuid`));
+    expect((await worker.epochs(shortId, epochs.slice(150))).errors).toBeUndefined();
+    const after = rowsOf(await api.handle.db.execute(sql`SELECT count(*)::int AS n FROM metric_rollups WHERE run_id = ${shortId}::uuid`));
+    expect(after).toEqual(before);
+    for (const m of [10, 50]) checkDownsampled(await read(m, shortId), m);
+    expect((await read(null, shortId))[0]!.points).toHaveLength(300);
   });
 
   it("downsamples from the points when a series has no rollups (written around recordMetricPoints)", async () => {

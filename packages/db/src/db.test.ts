@@ -5,7 +5,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createDb } from "./create-db";
 import { DatabaseConnectionError, sqlErrorOf } from "./errors";
-import { datasets, evaluations, metricPoints, metricRollups, metricSummaries, models, projects, runEvents, runs, workers, workerTokens } from "./schema";
+import { datasets, evaluations, metricPoints, metricRollups, metricSummaries, models, projects, REPORT_ROLLUPS_ABOVE_EPOCHS, runEvents, runs, workers, workerTokens } from "./schema";
 import { createTestDb, testDrivers, type TestDb } from "./testing";
 import { seedRunGraph, sqlState } from "./test-fixtures";
 import { appendRunEvents } from "./writes/events";
@@ -312,7 +312,8 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
     const { run } = await seedRunGraph(h.db);
     const [token] = await h.db.insert(workerTokens).values({ name: "t", tokenSha256: "d".repeat(64) }).returning();
     const [worker] = await h.db.insert(workers).values({ name: "w", backend: "CPU", backends: ["CPU"], device: "cpu", tokenId: token!.id }).returning();
-    await h.db.update(runs).set({ status: "RUNNING", workerId: worker!.id, epochs: 100 }).where(eq(runs.id, run.id));
+    // Configured above REPORT_ROLLUPS_ABOVE_EPOCHS, so the reports keep rollups.
+    await h.db.update(runs).set({ status: "RUNNING", workerId: worker!.id, epochs: REPORT_ROLLUPS_ABOVE_EPOCHS + 1 }).where(eq(runs.id, run.id));
     const base = { runId: run.id, workerId: worker!.id, tokenId: token!.id, channel: "fold_test", maxPayloadBytes: 7000, leaseUntil: null };
     const metricsOf = (e: number, shift = 0) => ({ loss: 1 / e + shift + (e === 23 ? 5 : 0), acc: (e % 7) / 7 + shift });
     const range = (from: number, to: number, shift = 0) => Array.from({ length: to - from + 1 }, (_, i) => ({ epoch: from + i, metrics: metricsOf(from + i, shift) }));
@@ -345,6 +346,21 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
     const byId = (r: (typeof rollups)[number]) => `${r.key}/${r.width}/${r.bucket}`;
     expect(rollups.length).toBeGreaterThan(15);
     expect([...rollups].sort((a, b) => byId(a).localeCompare(byId(b)))).toEqual([...rebuilt].sort((a, b) => byId(a).localeCompare(byId(b))));
+  });
+
+  it("keeps summaries but no rollups for a run of at most REPORT_ROLLUPS_ABOVE_EPOCHS epochs, on both report paths", async () => {
+    const { run } = await seedRunGraph(h.db);
+    const [token] = await h.db.insert(workerTokens).values({ name: "t", tokenSha256: "e".repeat(64) }).returning();
+    const [worker] = await h.db.insert(workers).values({ name: "w", backend: "CPU", backends: ["CPU"], device: "cpu", tokenId: token!.id }).returning();
+    await h.db.update(runs).set({ status: "RUNNING", workerId: worker!.id, epochs: REPORT_ROLLUPS_ABOVE_EPOCHS }).where(eq(runs.id, run.id));
+    const base = { runId: run.id, workerId: worker!.id, tokenId: token!.id, channel: "short_test", maxPayloadBytes: 7000, leaseUntil: null };
+    const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => ({ epoch: from + i, metrics: { loss: 1 / (from + i) } }));
+    expect(await reportEpochsAtomically(h.db, { ...base, epochs: range(1, 30) })).toBe(30);
+    // An overlap takes the upsert path (tunelab_record_metric_points), which must skip the rollups too.
+    expect(await reportEpochsAtomically(h.db, { ...base, epochs: range(25, 40) })).toBe(40);
+    expect(await h.db.select().from(metricRollups).where(eq(metricRollups.runId, run.id))).toEqual([]);
+    const [summary] = await h.db.select().from(metricSummaries).where(eq(metricSummaries.runId, run.id));
+    expect(summary).toMatchObject({ key: "loss", count: 40, lastStep: 40, min: 1 / 40, max: 1 });
   });
 
   it("sends a report again when its plain INSERT meets a point written meanwhile (unique violation, nothing written)", async () => {

@@ -25,8 +25,8 @@ export const MAX_POINTS_PER_CALL = 100_000;
  * MAX_POINTS_PER_SERIES, lowered to share MAX_POINTS_PER_CALL between the series of the call) is returned as stored. A longer one is downsampled into at most maxPoints step buckets, each
  * keeping the bucket's last value (highest step) and its min and max, so a spike survives downsampling: read from the
  * write-time rollups (metric_rollups) at the finest width with at most 2 x maxPoints buckets, adjacent buckets merged
- * to fit, so the cost depends on maxPoints and not on the run's length. A series without rollups (points written
- * around recordMetricPoints) is downsampled from its points at read time.
+ * to fit, so the cost depends on maxPoints and not on the run's length. A series without complete rollups (a run of at
+ * most REPORT_ROLLUPS_ABOVE_EPOCHS epochs, or points written around recordMetricPoints) is downsampled from its points.
  * Two queries: the series and their sizes (from metric_summaries and the coarsest rollups), then the points.
  */
 export async function loadMetricSeries(
@@ -60,7 +60,9 @@ export async function loadMetricSeries(
   for (const s of series) {
     const runId = String(s.run_id);
     const key = String(s.key);
-    if (s.n != null) {
+    // Rollups are trusted only when they hold every point of the series: a run short enough to be read from its points
+    // has none (tunelab_report_epochs, migration 0008), and one reported across that migration has some.
+    if (s.n != null && (s.summary_count == null || Number(s.summary_count) === Number(s.n))) {
       const n = Number(s.n);
       if (n <= m) {
         raw.runs.push(runId);

@@ -58,6 +58,13 @@ export const metricSummaries = pgTable(
 export const METRIC_ROLLUP_WIDTHS = [16, 64, 256, 1024, 4096] as const;
 
 /**
+ * A worker's reports keep rollups only for a run configured for more epochs than this (tunelab_report_epochs, migration
+ * 0008, holds the same number): a shorter series is cheap to downsample from its points, and the API caps runs at
+ * 1,000 epochs, so live reports skip the rollups' cost (about a sixth of a report's database time).
+ */
+export const REPORT_ROLLUPS_ABOVE_EPOCHS = 2048;
+
+/**
  * Per (run, key, width, bucket): the bucket's last point (highest step), min, max and count, kept in the same
  * transaction as the points (see recordMetricPoints), so downsampled reads of long runs never scan every point.
  * min/max only ever widen: a spike never disappears, even if a point is later re-sent with another value.
