@@ -132,8 +132,8 @@ async function main() {
         // Fresh runs per phase so both paths insert into an equally filled table and never conflict. A run takes at most
         // its configured epochs (1,000, the API's limit), so each API client moves on to its next run when one is full:
         // enough held runs per client for an upper bound of its rate (measured: 186 / 1,640 / 4,475 epochs/s per client
-        // at 1 / 10 / 100 epochs per request on a slower machine; up to ~9,000 at 100 on a faster one).
-        const runsPerClient = Math.ceil((SECONDS * Math.min(batch * 300, 16000)) / MAX_EPOCHS) + 1;
+        // at 1 / 10 / 100 epochs per request on a slower machine; up to ~11,000 at 100 and ~4,700 at 10 on a faster one).
+        const runsPerClient = Math.ceil((SECONDS * Math.min(batch * 600, 24000)) / MAX_EPOCHS) + 1;
         const held: { workerId: string; runId: string }[][] = [];
         for (let w = 0; w < WORKERS; w++) {
           held.push([]);

@@ -94,10 +94,17 @@ async function main() {
         const before = await functionTimes(admin);
         let reportMs = 0;
         let rawMs = 0;
+        // WAL bytes each path writes (points, summaries, rollups, events, the run row, index entries): unlike the times,
+        // the same on any machine. Read on the admin connection between calls, outside the timed spans.
+        let reportWal = 0;
+        let rawWal = 0;
+        const walLsn = async () => String((await admin.query("SELECT pg_current_wal_insert_lsn() AS l")).rows[0].l);
+        const walSince = async (lsn: string) => Number((await admin.query("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1)::float8 AS d", [lsn])).rows[0].d);
         for (let i = 0; i < CALLS; i++) {
           const run = held[batch]![Math.floor((i * batch) / MAX_EPOCHS)]!;
           const first = ((i * batch) % MAX_EPOCHS) + 1;
           const epochs = Array.from({ length: batch }, (_, j) => ({ epoch: first + j, metrics: epochMetrics(first + j) }));
+          let lsn = await walLsn();
           let t = nowMs();
           await reportEpochsAtomically(handle.db, {
             runId: run.runId,
@@ -109,10 +116,13 @@ async function main() {
             maxPayloadBytes: 7000,
           });
           reportMs += nowMs() - t;
+          reportWal += await walSince(lsn);
           const params = rawInsertParams(rawRun!, epochs.map((e) => ({ step: ++rawStep, metrics: e.metrics })));
+          lsn = await walLsn();
           t = nowMs();
           await raw.query(RAW_INSERT_POINTS, params);
           rawMs += nowMs() - t;
+          rawWal += await walSince(lsn);
         }
         await flushStats();
         const after = await functionTimes(admin);
@@ -127,11 +137,13 @@ async function main() {
           round(reportMs / CALLS, 3),
           round(rawMs / CALLS, 3),
           `${round((rawMs / reportMs) * 100, 0)}%`,
+          Math.round(reportWal / CALLS),
+          Math.round(rawWal / CALLS),
           top?.totalMs ?? "-",
           top?.selfMs ?? "-",
           Object.entries(called).map(([name, t]) => `${name} ${t.totalMs}`).join(", ") || "-",
         ]);
-        results.push({ epochsPerCall: batch, pointsPerCall: batch * KEYS.length, calls: CALLS, reportMsPerCall: reportMs / CALLS, rawMsPerCall: rawMs / CALLS, functionsPerCall: perCall });
+        results.push({ epochsPerCall: batch, pointsPerCall: batch * KEYS.length, calls: CALLS, reportMsPerCall: reportMs / CALLS, rawMsPerCall: rawMs / CALLS, reportWalBytesPerCall: reportWal / CALLS, rawWalBytesPerCall: rawWal / CALLS, functionsPerCall: perCall });
         console.log(`batch ${batch}: report ${round(reportMs / CALLS, 3)} ms, raw ${round(rawMs / CALLS, 3)} ms per call`);
       }
     } finally {
@@ -145,13 +157,14 @@ async function main() {
   }
 
   const md = table(
-    ["epochs x metrics per call (points)", "report ms / call", "raw INSERT ms / call", "raw / report", "tunelab_report_epochs ms (total)", "its own ms (self)", "functions it called, ms per report"],
+    ["epochs x metrics per call (points)", "report ms / call", "raw INSERT ms / call", "raw / report", "report WAL bytes / call", "raw WAL bytes / call", "tunelab_report_epochs ms (total)", "its own ms (self)", "functions it called, ms per report"],
     rows,
   );
   console.log("\n" + md);
   const notes = [
     "",
     `${CALLS} calls per batch size, one at a time on one connection each (report: reportEpochsAtomically on a run held by a worker; raw: the INSERT ... unnest of metric-ingestion), alternating, each in its own transaction (commit and WAL flush included in the wall times).`,
+    "WAL bytes: pg_current_wal_insert_lsn() before and after each call (nothing else writes to the server meanwhile).",
     "Function columns: Postgres's track_functions = 'pl' timings per report call (pg_stat_user_functions): the report function in all (total) and outside the functions it calls (self). Wall times include what the function columns do not: the round trip, parsing the call's 16 parameters, the commit and its WAL flush.",
   ].join("\n");
   await publish("report-function", "Report function: time per call inside Postgres (one connection)", machine, { calls: CALLS, keys: KEYS, results }, md + "\n" + notes);

@@ -46,8 +46,9 @@ export const metricSummaries = pgTable(
   },
   (t) => [
     primaryKey({ name: "metric_summaries_pkey", columns: [t.runId, t.key] }),
+    // Filters and the metric order of the runs page use `best`. No index on `last`: it changes with every report, so
+    // one would cost an index entry per summary per report and keep those updates from ever being HOT (migration 0009).
     index("metric_summaries_key_best_idx").on(t.key, t.best, t.runId),
-    index("metric_summaries_key_last_idx").on(t.key, t.last),
   ],
 );
 
