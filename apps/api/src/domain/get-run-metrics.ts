@@ -38,6 +38,8 @@ export async function loadMetricSeries(
   const out = new Map<string, MetricSeriesModel[]>();
   if (runIds.length === 0 || keys?.length === 0) return out;
   const requested = Math.min(maxPoints && maxPoints > 0 ? maxPoints : MAX_POINTS_PER_SERIES, MAX_POINTS_PER_SERIES);
+  // The coarsest width, written into the SQL (not a parameter) so the partial index on it (migration 0007) applies
+  // under any plan.
   const top = METRIC_ROLLUP_WIDTHS[METRIC_ROLLUP_WIDTHS.length - 1]!;
   const runFilter = (col: string) => sql`${sql.raw(col)}.run_id = ANY(${toPgArray(runIds)}::uuid[])`;
   const keyFilter = (col: string) => (keys ? sql`AND ${sql.raw(col)}.key = ANY(${toPgArray(keys)}::text[])` : sql``);
@@ -47,7 +49,7 @@ export async function loadMetricSeries(
              r.n, r.mx, r.lo
       FROM (SELECT run_id, key, count FROM metric_summaries s WHERE ${runFilter("s")} ${keyFilter("s")}) s
       FULL JOIN (SELECT run_id, key, sum(count)::int AS n, max(last_step) AS mx, min(bucket) * ${top} AS lo
-                 FROM metric_rollups r WHERE ${runFilter("r")} AND width = ${top} ${keyFilter("r")}
+                 FROM metric_rollups r WHERE ${runFilter("r")} AND width = ${sql.raw(String(top))} ${keyFilter("r")}
                  GROUP BY run_id, key) r
         ON r.run_id = s.run_id AND r.key = s.key`),
   );
