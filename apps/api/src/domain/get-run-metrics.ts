@@ -1,4 +1,4 @@
-import { type Db, METRIC_ROLLUP_WIDTHS, rowsOf, toPgArray, toPgNumberArray } from "@tunelab/db";
+import { COARSEST_ROLLUP_WIDTH, type Db, METRIC_ROLLUP_WIDTHS, rowsOf, toPgArray, toPgNumberArray } from "@tunelab/db";
 import { sql } from "drizzle-orm";
 
 export interface MetricPointModel {
@@ -40,7 +40,7 @@ export async function loadMetricSeries(
   const requested = Math.min(maxPoints && maxPoints > 0 ? maxPoints : MAX_POINTS_PER_SERIES, MAX_POINTS_PER_SERIES);
   // The coarsest width, written into the SQL (not a parameter) so the partial index on it (migration 0007) applies
   // under any plan.
-  const top = METRIC_ROLLUP_WIDTHS[METRIC_ROLLUP_WIDTHS.length - 1]!;
+  const top = COARSEST_ROLLUP_WIDTH;
   const runFilter = (col: string) => sql`${sql.raw(col)}.run_id = ANY(${toPgArray(runIds)}::uuid[])`;
   const keyFilter = (col: string) => (keys ? sql`AND ${sql.raw(col)}.key = ANY(${toPgArray(keys)}::text[])` : sql``);
   const series = rowsOf(

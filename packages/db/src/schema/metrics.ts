@@ -57,6 +57,8 @@ export const metricSummaries = pgTable(
  * so a downsampled read picks the finest level whose bucket count fits and merges adjacent buckets if needed.
  */
 export const METRIC_ROLLUP_WIDTHS = [16, 64, 256, 1024, 4096] as const;
+/** The coarsest rollup width: the level a read asks first how long each series is (see metric_rollups_coarsest_idx). */
+export const COARSEST_ROLLUP_WIDTH: number = METRIC_ROLLUP_WIDTHS[METRIC_ROLLUP_WIDTHS.length - 1]!;
 
 /**
  * A worker's reports keep rollups only for a run configured for more epochs than this (tunelab_report_epochs, migration
@@ -88,9 +90,9 @@ export const metricRollups = pgTable(
   (t) => [
     primaryKey({ name: "metric_rollups_pkey", columns: [t.runId, t.key, t.width, t.bucket] }),
     // The coarsest level alone, for a read's first question (how long is each series?): without it, a read of many
-    // runs scanned the whole table, as the primary key has key between run_id and width. Its width is the last of
-    // METRIC_ROLLUP_WIDTHS (changing the widths needs a migration anyway: the rollups must be rebuilt).
-    index("metric_rollups_coarsest_idx").on(t.runId, t.key).where(sql`${t.width} = 4096`),
+    // runs scanned the whole table, as the primary key has key between run_id and width. Changing the widths needs a
+    // migration anyway: the rollups must be rebuilt.
+    index("metric_rollups_coarsest_idx").on(t.runId, t.key).where(sql`${t.width} = ${sql.raw(String(COARSEST_ROLLUP_WIDTH))}`),
   ],
 );
 
