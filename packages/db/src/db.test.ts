@@ -308,12 +308,16 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
     ]);
   });
 
-  it("folds in-order reports (plain INSERT) and overlapping ones (stored points kept) into the same rollups and summaries as the points", async () => {
+  // Summaries come from the API's own aggregation of each report (reportColumns) for a run read from its points, and
+  // from tunelab_fold_metric_points with the rollups for a long run: both must agree with the points.
+  it.each([
+    ["with rollups (configured above REPORT_ROLLUPS_ABOVE_EPOCHS)", REPORT_ROLLUPS_ABOVE_EPOCHS + 1],
+    ["without rollups", 1000],
+  ])("folds in-order reports (plain INSERT) and overlapping ones (stored points kept) into summaries as the points, %s", async (_, configuredEpochs) => {
     const { run } = await seedRunGraph(h.db);
     const [token] = await h.db.insert(workerTokens).values({ name: "t", tokenSha256: "d".repeat(64) }).returning();
     const [worker] = await h.db.insert(workers).values({ name: "w", backend: "CPU", backends: ["CPU"], device: "cpu", tokenId: token!.id }).returning();
-    // Configured above REPORT_ROLLUPS_ABOVE_EPOCHS, so the reports keep rollups.
-    await h.db.update(runs).set({ status: "RUNNING", workerId: worker!.id, epochs: REPORT_ROLLUPS_ABOVE_EPOCHS + 1 }).where(eq(runs.id, run.id));
+    await h.db.update(runs).set({ status: "RUNNING", workerId: worker!.id, epochs: configuredEpochs }).where(eq(runs.id, run.id));
     const base = { runId: run.id, workerId: worker!.id, tokenId: token!.id, channel: "fold_test", maxPayloadBytes: 7000, leaseUntil: null };
     const metricsOf = (e: number, shift = 0) => ({ loss: 1 / e + shift + (e === 23 ? 5 : 0), acc: (e % 7) / 7 + shift });
     const range = (from: number, to: number, shift = 0) => Array.from({ length: to - from + 1 }, (_, i) => ({ epoch: from + i, metrics: metricsOf(from + i, shift) }));
@@ -321,13 +325,18 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
     expect(await reportEpochsAtomically(h.db, { ...base, epochs: range(8, 20) })).toBe(20);
     // Overlaps epochs 15-20: those keep their stored values and publish nothing; 21-25 are new (seqs 21-25).
     expect(await reportEpochsAtomically(h.db, { ...base, epochs: range(15, 25, 100) })).toBe(25);
-    // A key first seen late (f1 from epoch 26 on).
+    // A key first seen late (f1 from epoch 26 on), then in odd epochs only, in a report whose epochs arrive out of order.
     expect(await reportEpochsAtomically(h.db, { ...base, epochs: range(26, 70).map((e) => ({ ...e, metrics: { ...e.metrics, f1: e.epoch / 100 } })) })).toBe(70);
+    const sparse = range(71, 90).map((e) => ({ ...e, metrics: e.epoch % 2 ? { ...e.metrics, f1: 0.2 } : e.metrics })).reverse();
+    expect(await reportEpochsAtomically(h.db, { ...base, epochs: sparse })).toBe(90);
 
     const events = await h.db.select().from(runEvents).where(eq(runEvents.runId, run.id)).orderBy(runEvents.seq);
-    expect(events.map((e) => [e.seq, (e.payload as { epoch: number }).epoch])).toEqual(Array.from({ length: 70 }, (_, i) => [i + 1, i + 1]));
+    // Events take the report's order: epochs 71-90 arrived from 90 down.
+    const order = [...Array.from({ length: 70 }, (_, i) => i + 1), ...Array.from({ length: 20 }, (_, i) => 90 - i)];
+    expect(events.map((e) => [e.seq, (e.payload as { epoch: number }).epoch])).toEqual(order.map((epoch, i) => [i + 1, epoch]));
+    expect(events.find((e) => e.seq === 71)!.payload).toEqual({ epoch: 90, metrics: metricsOf(90) });
     const points = await h.db.select().from(metricPoints).where(eq(metricPoints.runId, run.id));
-    expect(points).toHaveLength(70 * 2 + 45);
+    expect(points).toHaveLength(90 * 2 + 45 + 10);
     expect(points.find((p) => p.key === "loss" && p.step === 16)!.value).toBe(1 / 16);
     expect(points.find((p) => p.key === "loss" && p.step === 21)!.value).toBe(1 / 21 + 100);
 
@@ -336,11 +345,16 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
       const mine = points.filter((p) => p.key === s.key).sort((a, b) => a.step - b.step);
       const values = mine.map((p) => p.value);
       const best = s.lowerIsBetter ? Math.min(...values) : Math.max(...values);
-      expect(s).toMatchObject({ count: mine.length, lastStep: 70, last: mine.at(-1)!.value, min: Math.min(...values), max: Math.max(...values), best });
+      expect(s).toMatchObject({ count: mine.length, lastStep: mine.at(-1)!.step, last: mine.at(-1)!.value, min: Math.min(...values), max: Math.max(...values), best });
       // Ties (acc repeats every 7 epochs) go to the lowest step, on the plain-INSERT path and the overlap path alike.
       expect(s.bestStep).toBe(mine.find((p) => p.value === best)!.step);
     }
+    expect(summaries.map((s) => [s.key, s.lastStep])).toEqual([["acc", 90], ["f1", 89], ["loss", 90]]);
     const rollups = await h.db.select().from(metricRollups).where(eq(metricRollups.runId, run.id));
+    if (configuredEpochs <= REPORT_ROLLUPS_ABOVE_EPOCHS) {
+      expect(rollups).toEqual([]);
+      return;
+    }
     await rebuildMetricRollups(h.db, [run.id]);
     const rebuilt = await h.db.select().from(metricRollups).where(eq(metricRollups.runId, run.id));
     const byId = (r: (typeof rollups)[number]) => `${r.key}/${r.width}/${r.bucket}`;
@@ -358,6 +372,10 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
     expect(await reportEpochsAtomically(h.db, { ...base, epochs: range(1, 30) })).toBe(30);
     // An overlap takes the upsert path (tunelab_record_metric_points), which must skip the rollups too.
     expect(await reportEpochsAtomically(h.db, { ...base, epochs: range(25, 40) })).toBe(40);
+    // An epoch without metrics (say val_loss alone, null without a validation split) still gets its event.
+    expect(await reportEpochsAtomically(h.db, { ...base, epochs: [{ epoch: 41, metrics: {} }] })).toBe(41);
+    const [last] = await h.db.select().from(runEvents).where(and(eq(runEvents.runId, run.id), eq(runEvents.seq, 41)));
+    expect(last!.payload).toEqual({ epoch: 41, metrics: {} });
     expect(await h.db.select().from(metricRollups).where(eq(metricRollups.runId, run.id))).toEqual([]);
     const [summary] = await h.db.select().from(metricSummaries).where(eq(metricSummaries.runId, run.id));
     expect(summary).toMatchObject({ key: "loss", count: 40, lastStep: 40, min: 1 / 40, max: 1 });

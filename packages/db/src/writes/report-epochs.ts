@@ -1,9 +1,8 @@
 import pg from "pg";
 import type { Db } from "../client";
-import { METRIC_ROLLUP_WIDTHS } from "../schema/metrics";
+import { isLowerBetter, METRIC_ROLLUP_WIDTHS } from "../schema/metrics";
 import { toPgArray, toPgNumberArray } from "../sql-values";
 import { sqlErrorOf } from "../errors";
-import { lowerIsBetterKeys } from "./metrics";
 
 /** An epoch number above the run's configured epochs (nothing was written). */
 export class EpochOutOfRangeError extends RangeError {
@@ -31,10 +30,12 @@ export interface ReportEpochsInput {
   at?: Date;
 }
 
-const REPORT_SQL = `SELECT tunelab_report_epochs($1::uuid, $2::uuid, $3::uuid, $4::timestamptz, $5::text[], $6::int[], $7::float8[],
-  $8::text[], $9::int[], $10::int[], $11::int[], $12::jsonb[], $13::timestamptz, $14::text, $15::text, $16::int) AS last_seq`;
+const REPORT_SQL = `SELECT tunelab_report_epochs($1::uuid, $2::uuid, $3::uuid, $4::timestamptz, $5::text[], $6::boolean[], $7::int[],
+  $8::float8[], $9::float8[], $10::jsonb, $11::int[], $12::timestamptz, $13::text, $14::text, $15::int) AS last_seq`;
 /** Named after the function's signature: a migration that changes it must rename the statement too. */
-const REPORT_STATEMENT = "tunelab_report_epochs_16";
+const REPORT_STATEMENT = "tunelab_report_epochs_15";
+/** Cells per key in the function's p_summaries: last, last_step, min, max, best, best_step, count (migration 0010). */
+const SUMMARY_CELLS = 7;
 
 /** What both drivers under Drizzle offer: node-postgres's Pool and PGlite run `query(text, values)`. */
 interface DriverClient {
@@ -54,38 +55,23 @@ async function callReportFunction(db: Db, params: unknown[]): Promise<Record<str
 
 /**
  * A worker's epoch report in ONE statement and one round trip (database function tunelab_report_epochs, migrations
- * 0002, 0005 and 0008): run lock and lease extension, points written with existing ones kept (a retried report is a
+ * 0002, 0005, 0008 and 0010): run lock and lease extension, points written with existing ones kept (a retried report is a
  * no-op), summaries (and rollups for a run of more than REPORT_ROLLUPS_ABOVE_EPOCHS epochs), one EPOCH event per fresh
- * epoch with dense seqs, and the NOTIFY queued for commit. Runs as its
- * own transaction: call it on the database, not inside one. Returns the run's last event seq, or null when the run is
+ * epoch with dense seqs, and the NOTIFY queued for commit. Runs as its own transaction: call it on the database, not
+ * inside one. Returns the run's last event seq, or null when the run is
  * not active and held by this worker under this token (then nothing was written). Throws EpochOutOfRangeError for an
  * epoch above the run's configured count. Sent once more when its plain INSERT of new points met a point another
  * transaction wrote meanwhile (unique violation, nothing written).
  */
 export async function reportEpochsAtomically(db: Db, input: ReportEpochsInput): Promise<number | null> {
-  // One pass over the epochs builds every column (a worker's batch holds up to hundreds of points).
-  const keys: string[] = [];
-  const steps: number[] = [];
-  const values: number[] = [];
-  const sizes: number[] = [];
-  const metrics: string[] = [];
-  for (const e of input.epochs) {
-    let size = 0;
-    for (const key in e.metrics) {
-      keys.push(key);
-      steps.push(e.epoch);
-      values.push(e.metrics[key]!);
-      size++;
-    }
-    sizes.push(size);
-    metrics.push(JSON.stringify(e.metrics));
-  }
+  const { keys, lower, values, summaries } = reportColumns(input.epochs);
   const at = input.at ?? new Date();
   const params = [
     input.runId, input.workerId, input.tokenId, input.leaseUntil?.toISOString() ?? null,
-    toPgArray(keys), toPgNumberArray(steps), toPgNumberArray(values), toPgArray(lowerIsBetterKeys(keys)), toPgNumberArray([...METRIC_ROLLUP_WIDTHS]),
-    toPgNumberArray(input.epochs.map((e) => e.epoch)), toPgNumberArray(sizes), toPgArray(metrics),
-    at.toISOString(), at.toISOString(), input.channel, input.maxPayloadBytes,
+    toPgArray(keys), `{${lower.join(",")}}`, toPgNumberArray(input.epochs.map((e) => e.epoch)),
+    `{${values.join(",")}}`, `{${summaries.join(",")}}`,
+    JSON.stringify(input.epochs.map((e) => ({ epoch: e.epoch, metrics: e.metrics }))),
+    toPgNumberArray([...METRIC_ROLLUP_WIDTHS]), at.toISOString(), at.toISOString(), input.channel, input.maxPayloadBytes,
   ];
   const report = () => callReportFunction(db, params);
   const res = await report()
@@ -102,4 +88,55 @@ export async function reportEpochsAtomically(db: Db, input: ReportEpochsInput): 
     });
   const [row] = res;
   return row?.last_seq == null ? null : Number(row.last_seq);
+}
+
+/**
+ * A report in the shape tunelab_report_epochs takes (migration 0010), in one pass over its points: the distinct keys,
+ * whether each is lower-is-better, the values as an epochs x keys matrix ("NULL" where an epoch lacks a key), and each
+ * key's summary of this report. Array.join turns the numbers into text in one native call (String() round-trips a
+ * double exactly).
+ */
+export function reportColumns(epochs: readonly EpochReport[]): {
+  keys: string[];
+  lower: boolean[];
+  values: (number | "NULL")[];
+  summaries: number[];
+} {
+  const column = new Map<string, number>();
+  const keys: string[] = [];
+  for (const e of epochs) for (const key in e.metrics) if (!column.has(key)) column.set(key, keys.push(key) - 1);
+  const k = keys.length;
+  const lower = keys.map(isLowerBetter);
+  const values: (number | "NULL")[] = new Array<number | "NULL">(epochs.length * k).fill("NULL");
+  // Per key: last, last_step, min, max, best, best_step, count (count 0: no point yet).
+  const summaries: number[] = new Array<number>(k * SUMMARY_CELLS).fill(0);
+  epochs.forEach((e, row) => {
+    const step = e.epoch;
+    for (const key in e.metrics) {
+      const j = column.get(key)!;
+      const value = e.metrics[key]!;
+      values[row * k + j] = value;
+      const o = j * SUMMARY_CELLS;
+      if (summaries[o + 6] === 0) {
+        summaries[o] = summaries[o + 2] = summaries[o + 3] = summaries[o + 4] = value;
+        summaries[o + 1] = summaries[o + 5] = step;
+        summaries[o + 6] = 1;
+        continue;
+      }
+      if (step > summaries[o + 1]!) {
+        summaries[o] = value;
+        summaries[o + 1] = step;
+      }
+      if (value < summaries[o + 2]!) summaries[o + 2] = value;
+      if (value > summaries[o + 3]!) summaries[o + 3] = value;
+      const best = summaries[o + 4]!;
+      // Ties go to the lowest step, as in tunelab_fold_metric_points.
+      if ((lower[j] ? value < best : value > best) || (value === best && step < summaries[o + 5]!)) {
+        summaries[o + 4] = value;
+        summaries[o + 5] = step;
+      }
+      summaries[o + 6] = summaries[o + 6]! + 1;
+    }
+  });
+  return { keys, lower, values, summaries };
 }
