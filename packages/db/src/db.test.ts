@@ -381,6 +381,22 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
     expect(summary).toMatchObject({ key: "loss", count: 40, lastStep: 40, min: 1 / 40, max: 1 });
   });
 
+  it("stores a report's values exactly (binary float8[] on node-postgres, text on PGlite), NULL cells skipped", async () => {
+    const { run } = await seedRunGraph(h.db);
+    const [token] = await h.db.insert(workerTokens).values({ name: "t", tokenSha256: "f".repeat(64) }).returning();
+    const [worker] = await h.db.insert(workers).values({ name: "w", backend: "CPU", backends: ["CPU"], device: "cpu", tokenId: token!.id }).returning();
+    await h.db.update(runs).set({ status: "RUNNING", workerId: worker!.id, epochs: 10 }).where(eq(runs.id, run.id));
+    const extremes = [5e-324, 1.7976931348623157e308, 0.1 + 0.2, 1 / 3, -123.456, 2 ** 53 + 2, -2.2250738585072014e-308];
+    const epochs = extremes.map((v, i) => ({ epoch: i + 1, metrics: (i % 2 ? { a: v } : { a: v, b: -v }) as Record<string, number> }));
+    const base = { runId: run.id, workerId: worker!.id, tokenId: token!.id, channel: "exact_test", maxPayloadBytes: 7000, leaseUntil: null };
+    expect(await reportEpochsAtomically(h.db, { ...base, epochs })).toBe(extremes.length);
+    const points = await h.db.select().from(metricPoints).where(eq(metricPoints.runId, run.id)).orderBy(metricPoints.key, metricPoints.step);
+    expect(points.map((p) => [p.key, p.step, p.value])).toEqual([
+      ...extremes.map((v, i) => ["a", i + 1, v]),
+      ...extremes.flatMap((v, i) => (i % 2 ? [] : [["b", i + 1, -v]])),
+    ]);
+  });
+
   it("sends a report again when its plain INSERT meets a point written meanwhile (unique violation, nothing written)", async () => {
     const { run } = await seedRunGraph(h.db);
     const [token] = await h.db.insert(workerTokens).values({ name: "t", tokenSha256: "d".repeat(64) }).returning();

@@ -2,14 +2,14 @@ import { describe, expect, it } from "vitest";
 import { reportColumns } from "./report-epochs";
 
 describe("reportColumns (the report as tunelab_report_epochs takes it)", () => {
-  it("lays the values out as an epochs x keys matrix, NULL where an epoch lacks a key", () => {
+  it("lays the values out as an epochs x keys matrix, null where an epoch lacks a key", () => {
     const { keys, lower, values } = reportColumns([
       { epoch: 3, metrics: { loss: 0.5, acc: 0.25 } },
       { epoch: 4, metrics: { acc: 0.5, val_loss: 1.5 } },
     ]);
     expect(keys).toEqual(["loss", "acc", "val_loss"]);
     expect(lower).toEqual([true, false, true]);
-    expect(values).toEqual([0.5, 0.25, "NULL", "NULL", 0.5, 1.5]);
+    expect(values).toEqual([0.5, 0.25, null, null, 0.5, 1.5]);
   });
 
   it("summarises each key: last by step, min, max, best with ties to the lowest step, count, whatever the epochs' order", () => {
