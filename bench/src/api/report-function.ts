@@ -165,7 +165,7 @@ async function main() {
     "",
     `${CALLS} calls per batch size, one at a time on one connection each (report: reportEpochsAtomically on a run held by a worker; raw: the INSERT ... unnest of metric-ingestion), alternating, each in its own transaction (commit and WAL flush included in the wall times).`,
     "WAL bytes: pg_current_wal_insert_lsn() before and after each call (nothing else writes to the server meanwhile).",
-    "Function columns: Postgres's track_functions = 'pl' timings per report call (pg_stat_user_functions): the report function in all (total) and outside the functions it calls (self). Wall times include what the function columns do not: the round trip, parsing the call's 16 parameters, the commit and its WAL flush.",
+    "Function columns: Postgres's track_functions = 'pl' timings per report call (pg_stat_user_functions): the report function in all (total) and outside the functions it calls (self). Wall times include what the function columns do not: the round trip, parsing the call's 15 parameters, the commit and its WAL flush.",
   ].join("\n");
   await publish("report-function", "Report function: time per call inside Postgres (one connection)", machine, { calls: CALLS, keys: KEYS, results }, md + "\n" + notes);
 }

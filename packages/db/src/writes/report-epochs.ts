@@ -48,7 +48,8 @@ const VALUES_PARAM = 7;
 /**
  * The report statement on the driver itself, past Drizzle's query builder (the hottest statement of the API). On
  * node-postgres it is a named prepared statement: each connection parses and plans it once, not on every report
- * (report-function: 8-10% less time per call), and the values travel as a binary float8[]. PGlite gets them as text.
+ * (report-function: 8-10% less time per call), and the values ($8, filled in here in the driver's format) travel as a
+ * binary float8[]. PGlite gets them as a text literal.
  */
 async function callReportFunction(db: Db, params: unknown[], values: readonly (number | null)[]): Promise<Record<string, unknown>[]> {
   const client = (db as unknown as { $client: DriverClient | pg.Pool }).$client;
