@@ -39,6 +39,8 @@ DECLARE
   v_point_keys text[];
   v_point_steps int[];
   v_point_values float8[];
+  -- No point of this report's run is stored at or after its first epoch (the rule: epochs arrive in order).
+  v_plain boolean;
 BEGIN
   IF cardinality(p_values) <> v_n * v_k OR cardinality(p_summaries) <> v_k * 7 OR cardinality(p_lower) <> v_k
      OR jsonb_array_length(p_payloads) <> v_n THEN
@@ -66,49 +68,39 @@ BEGIN
   v_widths := CASE WHEN v_epochs > 2048 THEN p_widths ELSE '{}'::int[] END;
 
   -- Is any point stored at or after this report's first epoch? One index probe per key, for the key's last step.
-  IF NOT EXISTS (
+  v_plain := NOT EXISTS (
     SELECT 1
     FROM unnest(p_keys) AS keys(k)
     CROSS JOIN LATERAL (SELECT mp.step FROM metric_points AS mp WHERE mp.run_id = p_run AND mp.key = keys.k
                         ORDER BY mp.step DESC LIMIT 1) AS stored
     WHERE stored.step >= (SELECT min(e) FROM unnest(p_epochs) AS e)
-  ) THEN
+  );
+  -- Every epoch is fresh, the rule; the upsert path below keeps only those whose points were all new.
+  v_fresh := ARRAY(SELECT generate_series(1, v_n));
+  IF v_plain AND cardinality(v_widths) = 0 THEN
+    -- The common case: every point is new, written straight from the matrix, and this report's summaries, as the API
+    -- aggregated them, merged into the stored ones (the same merge as tunelab_fold_metric_points).
     INSERT INTO metric_points (run_id, key, step, value)
     SELECT p_run, p_keys[((v.i - 1) % v_k + 1)::int], p_epochs[((v.i - 1) / v_k + 1)::int], v.value
     FROM unnest(p_values) WITH ORDINALITY AS v(value, i)
     WHERE v.value IS NOT NULL;
-    IF cardinality(v_widths) = 0 THEN
-      -- Every point was new: this report's summaries, as the API aggregated them, folded into the stored ones (the
-      -- same merge as tunelab_fold_metric_points).
-      INSERT INTO metric_summaries AS s (run_id, key, last, last_step, min, max, best, best_step, count, lower_is_better)
-      SELECT p_run, p_keys[j], p_summaries[o + 1], p_summaries[o + 2]::int, p_summaries[o + 3], p_summaries[o + 4],
-             p_summaries[o + 5], p_summaries[o + 6]::int, p_summaries[o + 7]::int, p_lower[j]
-      FROM generate_series(1, v_k) AS j, LATERAL (SELECT (j - 1) * 7) AS x(o)
-      ON CONFLICT (run_id, key) DO UPDATE SET
-        last = CASE WHEN excluded.last_step >= s.last_step THEN excluded.last ELSE s.last END,
-        last_step = GREATEST(excluded.last_step, s.last_step),
-        min = LEAST(excluded.min, s.min),
-        max = GREATEST(excluded.max, s.max),
-        best = CASE WHEN s.lower_is_better THEN LEAST(excluded.best, s.best) ELSE GREATEST(excluded.best, s.best) END,
-        best_step = CASE WHEN (s.lower_is_better AND excluded.best < s.best) OR (NOT s.lower_is_better AND excluded.best > s.best)
-                         THEN excluded.best_step ELSE s.best_step END,
-        count = s.count + excluded.count,
-        updated_at = now();
-    ELSE
-      -- A long run: the fold writes its rollups, and the summaries with them.
-      SELECT coalesce(array_agg(p_keys[((v.i - 1) % v_k + 1)::int] ORDER BY v.i), '{}'),
-             coalesce(array_agg(p_epochs[((v.i - 1) / v_k + 1)::int] ORDER BY v.i), '{}'),
-             coalesce(array_agg(v.value ORDER BY v.i), '{}')
-      INTO v_point_keys, v_point_steps, v_point_values
-      FROM unnest(p_values) WITH ORDINALITY AS v(value, i)
-      WHERE v.value IS NOT NULL;
-      v_lower_keys := ARRAY(SELECT t.k FROM unnest(p_keys, p_lower) AS t(k, l) WHERE t.l);
-      PERFORM tunelab_fold_metric_points(array_fill(p_run, ARRAY[cardinality(v_point_keys)]), v_point_keys, v_point_steps,
-                                         v_point_values, NULL, v_lower_keys, v_widths);
-    END IF;
-    v_fresh := ARRAY(SELECT generate_series(1, v_n));
+    INSERT INTO metric_summaries AS s (run_id, key, last, last_step, min, max, best, best_step, count, lower_is_better)
+    SELECT p_run, p_keys[j], p_summaries[o + 1], p_summaries[o + 2]::int, p_summaries[o + 3], p_summaries[o + 4],
+           p_summaries[o + 5], p_summaries[o + 6]::int, p_summaries[o + 7]::int, p_lower[j]
+    FROM generate_series(1, v_k) AS j, LATERAL (SELECT (j - 1) * 7) AS x(o)
+    ON CONFLICT (run_id, key) DO UPDATE SET
+      last = CASE WHEN excluded.last_step >= s.last_step THEN excluded.last ELSE s.last END,
+      last_step = GREATEST(excluded.last_step, s.last_step),
+      min = LEAST(excluded.min, s.min),
+      max = GREATEST(excluded.max, s.max),
+      best = CASE WHEN s.lower_is_better THEN LEAST(excluded.best, s.best) ELSE GREATEST(excluded.best, s.best) END,
+      best_step = CASE WHEN (s.lower_is_better AND excluded.best < s.best) OR (NOT s.lower_is_better AND excluded.best > s.best)
+                       THEN excluded.best_step ELSE s.best_step END,
+      count = s.count + excluded.count,
+      updated_at = now();
   ELSE
-    -- A retried report (its answer was lost) or one overlapping stored points: keep what is stored.
+    -- A long run (rollups), a retried report (its answer was lost) or one overlapping stored points: the points as
+    -- arrays for the fold, which aggregates the summaries (and rollups) from the points it wrote.
     SELECT coalesce(array_agg(p_keys[((v.i - 1) % v_k + 1)::int] ORDER BY v.i), '{}'),
            coalesce(array_agg(p_epochs[((v.i - 1) / v_k + 1)::int] ORDER BY v.i), '{}'),
            coalesce(array_agg(v.value ORDER BY v.i), '{}')
@@ -116,27 +108,35 @@ BEGIN
     FROM unnest(p_values) WITH ORDINALITY AS v(value, i)
     WHERE v.value IS NOT NULL;
     v_lower_keys := ARRAY(SELECT t.k FROM unnest(p_keys, p_lower) AS t(k, l) WHERE t.l);
-    WITH fresh_points AS (
-      SELECT p.step, count(*) AS n
-      FROM tunelab_record_metric_points(array_fill(p_run, ARRAY[cardinality(v_point_keys)]), v_point_keys, v_point_steps,
-                                        v_point_values, v_lower_keys, v_widths, true) AS p
-      GROUP BY p.step
-    ), sizes AS (
-      SELECT e.epoch, e.ord::int AS ord,
-             (SELECT count(x) FROM unnest(p_values[(e.ord - 1) * v_k + 1 : e.ord * v_k]) AS x) AS size
-      FROM unnest(p_epochs) WITH ORDINALITY AS e(epoch, ord)
-    )
-    SELECT coalesce(array_agg(s.ord ORDER BY s.ord), '{}') INTO v_fresh
-    FROM sizes AS s
-    LEFT JOIN fresh_points AS f ON f.step = s.epoch
-    WHERE s.size = coalesce(f.n, 0);
-    IF cardinality(v_fresh) < v_n THEN
-      v_last := v_last - v_n + cardinality(v_fresh);
-      v_n := cardinality(v_fresh);
-      UPDATE runs SET last_event_seq = v_last WHERE id = p_run;
-    END IF;
-    IF v_n = 0 THEN
-      RETURN v_last;
+    IF v_plain THEN
+      INSERT INTO metric_points (run_id, key, step, value)
+      SELECT p_run, t.k, t.s, t.v FROM unnest(v_point_keys, v_point_steps, v_point_values) AS t(k, s, v);
+      PERFORM tunelab_fold_metric_points(array_fill(p_run, ARRAY[cardinality(v_point_keys)]), v_point_keys, v_point_steps,
+                                         v_point_values, NULL, v_lower_keys, v_widths);
+    ELSE
+      -- Keep what is stored; an epoch is fresh when every one of its points was new.
+      WITH fresh_points AS (
+        SELECT p.step, count(*) AS n
+        FROM tunelab_record_metric_points(array_fill(p_run, ARRAY[cardinality(v_point_keys)]), v_point_keys, v_point_steps,
+                                          v_point_values, v_lower_keys, v_widths, true) AS p
+        GROUP BY p.step
+      ), sizes AS (
+        SELECT e.epoch, e.ord::int AS ord,
+               (SELECT count(x) FROM unnest(p_values[(e.ord - 1) * v_k + 1 : e.ord * v_k]) AS x) AS size
+        FROM unnest(p_epochs) WITH ORDINALITY AS e(epoch, ord)
+      )
+      SELECT coalesce(array_agg(s.ord ORDER BY s.ord), '{}') INTO v_fresh
+      FROM sizes AS s
+      LEFT JOIN fresh_points AS f ON f.step = s.epoch
+      WHERE s.size = coalesce(f.n, 0);
+      IF cardinality(v_fresh) < v_n THEN
+        v_last := v_last - v_n + cardinality(v_fresh);
+        v_n := cardinality(v_fresh);
+        UPDATE runs SET last_event_seq = v_last WHERE id = p_run;
+      END IF;
+      IF v_n = 0 THEN
+        RETURN v_last;
+      END IF;
     END IF;
   END IF;
 
