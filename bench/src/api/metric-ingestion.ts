@@ -5,7 +5,6 @@
  * side by side in one run with a raw batched INSERT (unnest arrays) of the same points into the same database.
  *
  *   pnpm --filter @tunelab/bench metric-ingestion [--seconds 6] [--slice 2] [--workers 4] [--batches 1,10,100] [--rounds 1]
- *     [--warmup 1]
  *
  * Target: the API path reaches >= 50% of raw. BENCH_CPU_PROF=1 writes a CPU profile of the API process.
  *
@@ -50,9 +49,6 @@ const SLICES = Math.max(1, Math.round(SECONDS / SLICE));
 const WORKERS = Number(arg("workers", "4"));
 const BATCHES = arg("batches", "1,10,100").split(",").map(Number);
 const ROUNDS = Number(arg("rounds", "1"));
-/** Seconds each path runs, unmeasured, before the first round of the first batch size. */
-const WARMUP = Number(arg("warmup", "1"));
-if (!(WARMUP >= 0)) throw new Error(`--warmup must be a number of seconds >= 0 (got ${arg("warmup", "1")})`);
 /** The most epochs a run may have (the API's limit); a run's epochs are reported up to it. */
 const MAX_EPOCHS = 1000;
 for (const b of BATCHES) if (!(b >= 1 && MAX_EPOCHS % b === 0)) throw new Error(`--batches: each must divide ${MAX_EPOCHS} (got ${b})`);
@@ -137,7 +133,7 @@ async function main() {
         // its configured epochs (1,000, the API's limit), so each API client moves on to its next run when one is full:
         // enough held runs per client for an upper bound of its rate (measured: 186 / 1,640 / 4,475 epochs/s per client
         // at 1 / 10 / 100 epochs per request on a slower machine; up to ~11,000 at 100 and ~4,700 at 10 on a faster one).
-        const runsPerClient = Math.ceil(((SECONDS + WARMUP) * Math.min(batch * 600, 24000)) / MAX_EPOCHS) + 1;
+        const runsPerClient = Math.ceil((SECONDS * Math.min(batch * 600, 24000)) / MAX_EPOCHS) + 1;
         const held: { workerId: string; runId: string }[][] = [];
         for (let w = 0; w < WORKERS; w++) {
           held.push([]);
@@ -166,10 +162,6 @@ async function main() {
         const next = { raw: Array.from({ length: WORKERS }, () => 1), api: Array.from({ length: WORKERS }, () => 1) };
         // Released whatever happens: pool.end() in the finally below waits for every checked-out client.
         try {
-          // Unmeasured: the API child's JIT and both sides' plan caches warm up here instead of in the first round (which
-          // at 1 epoch per request ran at 393-468 ms of API CPU per 1,000 points, against 230-280 in the next two).
-          if (round_ === 0 && batch === BATCHES[0] && WARMUP > 0)
-            for (const which of ["raw", "api"] as const) await drive(WORKERS, WARMUP, which === "raw" ? sendRaw : sendApi, batch, next[which], emptyTally());
           for (let k = 0; k < SLICES; k++) {
             const order: ("raw" | "api")[] = (k + round_) % 2 === 0 ? ["raw", "api"] : ["api", "raw"];
             for (const which of order) {
@@ -245,7 +237,7 @@ async function main() {
   console.log("\n" + md + summaryMd);
   const notes = [
     "",
-    `${WORKERS} concurrent clients per path (one request or statement in flight each, as the worker's RunReporter sends), ${SECONDS} s per path per round in slices of ${round(SECONDS / SLICES, 2)} s taking turns (ABBA), fresh runs per round, one database; ${WARMUP} s per path unmeasured before the first round.`,
+    `${WORKERS} concurrent clients per path (one request or statement in flight each, as the worker's RunReporter sends), ${SECONDS} s per path per round in slices of ${round(SECONDS / SLICES, 2)} s taking turns (ABBA), fresh runs per round, one database.`,
     "Raw: `INSERT INTO metric_points ... SELECT FROM unnest($keys, $steps, $values)` on one pooled connection per client.",
     "API: `reportEpochs` over HTTP (node:http, keep-alive) to one API process (child process) on the same Postgres: one call of the report function (run lock and lease, points, summaries merged from what the API aggregated, one event per epoch, NOTIFY; no rollups for these 1,000-epoch runs, migrations 0008 and 0010) in one transaction.",
     "A live worker sends 1 epoch per request (one request in flight; whatever arrives meanwhile goes in the next, up to 100).",

@@ -61,9 +61,9 @@ export const METRIC_ROLLUP_WIDTHS = [16, 64, 256, 1024, 4096] as const;
 export const COARSEST_ROLLUP_WIDTH: number = METRIC_ROLLUP_WIDTHS[METRIC_ROLLUP_WIDTHS.length - 1]!;
 
 /**
- * A worker's reports keep rollups only for a run configured for more epochs than this (tunelab_report_epochs, migration
- * 0008, holds the same number): a shorter series is cheap to downsample from its points, and the API caps runs at
- * 1,000 epochs, so live reports skip the rollups' cost (about a sixth of a report's database time).
+ * A worker's reports keep rollups only for a run configured for more epochs than this (tunelab_report_epochs,
+ * migrations 0008 and 0010, holds the same number): a shorter series is cheap to downsample from its points, and the
+ * API caps runs at 1,000 epochs, so live reports skip the rollups' cost (about a sixth of a report's database time).
  */
 export const REPORT_ROLLUPS_ABOVE_EPOCHS = 2048;
 
