@@ -12,9 +12,9 @@ export function toPgArray(values: readonly string[]): string {
   return `{${values.map((v) => (NEEDS_ESCAPE.test(v) ? `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"` : `"${v}"`)).join(",")}}`;
 }
 
-/** Finite numbers as one Postgres array literal (String() round-trips a double exactly). */
-export function toPgNumberArray(values: readonly number[]): string {
-  return `{${values.map((v) => String(v)).join(",")}}`;
+/** Finite numbers (null for SQL NULL) as one Postgres array literal (String() round-trips a double exactly). */
+export function toPgNumberArray(values: readonly (number | null)[]): string {
+  return `{${values.map((v) => (v === null ? "NULL" : String(v))).join(",")}}`;
 }
 
 /** float8 in Postgres's binary array format (what array_recv reads): an element type Oid, then a length and 8 bytes each. */

@@ -57,29 +57,29 @@ async function callReportFunction(db: Db, params: unknown[], values: readonly (n
     params[VALUES_PARAM] = toPgFloat8ArrayBinary(values);
     return (await client.query({ name: REPORT_STATEMENT, text: REPORT_SQL, values: params })).rows;
   }
-  params[VALUES_PARAM] = `{${values.map((v) => v ?? "NULL").join(",")}}`;
+  params[VALUES_PARAM] = toPgNumberArray(values);
   return (await client.query(REPORT_SQL, params)).rows;
 }
 
 /**
  * A worker's epoch report in ONE statement and one round trip (database function tunelab_report_epochs, migrations
- * 0002, 0005, 0008 and 0010): run lock and lease extension, points written with existing ones kept (a retried report is a
- * no-op), summaries (and rollups for a run of more than REPORT_ROLLUPS_ABOVE_EPOCHS epochs), one EPOCH event per fresh
- * epoch with dense seqs, and the NOTIFY queued for commit. Runs as its own transaction: call it on the database, not
- * inside one. Returns the run's last event seq, or null when the run is
- * not active and held by this worker under this token (then nothing was written). Throws EpochOutOfRangeError for an
- * epoch above the run's configured count. Sent once more when its plain INSERT of new points met a point another
- * transaction wrote meanwhile (unique violation, nothing written).
+ * 0002, 0005, 0008 and 0010): run lock and lease extension, points written with existing ones kept (a retried report
+ * is a no-op), summaries (and rollups for a run of more than REPORT_ROLLUPS_ABOVE_EPOCHS epochs), one EPOCH event per
+ * fresh epoch with dense seqs, and the NOTIFY queued for commit. Runs as its own transaction: call it on the database,
+ * not inside one. Returns the run's last event seq, or null when the run is not active and held by this worker under
+ * this token (then nothing was written). Throws EpochOutOfRangeError for an epoch above the run's configured count.
+ * Sent once more when its plain INSERT of new points met a point another transaction wrote meanwhile (unique
+ * violation, nothing written).
  */
 export async function reportEpochsAtomically(db: Db, input: ReportEpochsInput): Promise<number | null> {
   const { keys, lower, values, summaries } = reportColumns(input.epochs);
-  const at = input.at ?? new Date();
+  const at = (input.at ?? new Date()).toISOString();
   const params = [
     input.runId, input.workerId, input.tokenId, input.leaseUntil?.toISOString() ?? null,
     toPgArray(keys), `{${lower.join(",")}}`, toPgNumberArray(input.epochs.map((e) => e.epoch)),
-    null /* the values, in the driver's format (callReportFunction) */, `{${summaries.join(",")}}`,
+    null /* the values, in the driver's format (callReportFunction) */, toPgNumberArray(summaries),
     JSON.stringify(input.epochs.map((e) => ({ epoch: e.epoch, metrics: e.metrics }))),
-    toPgNumberArray([...METRIC_ROLLUP_WIDTHS]), at.toISOString(), at.toISOString(), input.channel, input.maxPayloadBytes,
+    toPgNumberArray([...METRIC_ROLLUP_WIDTHS]), at, at, input.channel, input.maxPayloadBytes,
   ];
   const report = () => callReportFunction(db, params, values);
   const res = await report()
