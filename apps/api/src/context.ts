@@ -1,5 +1,6 @@
 import type { DbHandle } from "@tunelab/db";
 import type { ArtifactStore } from "./artifacts/store";
+import type { RunEventModel } from "./domain/run-event-types";
 import type { Env } from "./env";
 import type { EventBus } from "./pubsub";
 import type { Loaders } from "./loaders";
@@ -23,4 +24,9 @@ export interface Context extends Services {
   invalidToken?: boolean;
   /** Base URL for absolute download links, e.g. http://localhost:4000. */
   baseUrl: string;
+  /**
+   * Only on a runEvents subscription over a WebSocket (createSharedSubscribe in pubsub.ts): sends the event to the
+   * subscriber at once and returns true, or returns false when it must go through the subscription's iterator.
+   */
+  deliverNow?: (event: RunEventModel) => boolean;
 }

@@ -32,6 +32,8 @@ const schema = z.object({
   MAX_QUERY_DEPTH: intFrom(12, 2, 100),
   MAX_QUERY_COST: intFrom(100_000, 100, 10_000_000),
   MAX_SUBSCRIPTIONS_PER_SOCKET: intFrom(100, 1, 10_000),
+  /** Bytes queued for one WebSocket past which its messages wait for their writes again (backpressure). */
+  WS_MAX_BUFFERED_BYTES: intFrom(1_048_576, 1, 1024 * 1024 * 1024),
   SEED: z.enum(["true", "false"]).default("true"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   NODE_ENV: z.string().default("development"),
@@ -55,6 +57,7 @@ export interface Env {
   maxQueryDepth: number;
   maxQueryCost: number;
   maxSubscriptionsPerSocket: number;
+  wsMaxBufferedBytes: number;
   seed: boolean;
   logLevel: string;
   production: boolean;
@@ -90,6 +93,7 @@ export function readEnv(source: Record<string, string | undefined> = process.env
     maxQueryDepth: e.MAX_QUERY_DEPTH,
     maxQueryCost: e.MAX_QUERY_COST,
     maxSubscriptionsPerSocket: e.MAX_SUBSCRIPTIONS_PER_SOCKET,
+    wsMaxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
     seed: e.SEED === "true",
     logLevel: e.LOG_LEVEL,
     production: e.NODE_ENV === "production",

@@ -11,7 +11,7 @@ import { artifacts } from "@tunelab/db";
 import { eq } from "drizzle-orm";
 import { createSourceEventStream, execute, GraphQLError, type GraphQLSchema, specifiedRules, validate } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import { WebSocketServer } from "ws";
+import { type WebSocket, WebSocketServer } from "ws";
 import { type ArtifactStore, LocalArtifactStore } from "./artifacts/store";
 import type { Context, Services } from "./context";
 import { startReaper } from "./domain/reap-leases";
@@ -20,11 +20,11 @@ import { storeArtifact } from "./domain/store-artifact";
 import { ensureWorkerToken, TokenVerifier } from "./domain/worker-tokens";
 import type { Env } from "./env";
 import { AppError, formatError, httpStatusFor, isUuid } from "./errors";
-import { coalesceSends } from "./http/coalesce-sends";
+import { coalesceSends, textWriterOf } from "./http/coalesce-sends";
 import { graphiqlPage, serveGraphiqlAsset } from "./http/graphiql";
 import { createLoaders } from "./loaders";
 import type { Logger } from "./logger";
-import { createSharedSubscribe, EventBus } from "./pubsub";
+import { createSharedSubscribe, EventBus, type Subscriber } from "./pubsub";
 import { resolvers } from "./resolvers";
 import { loadTypeDefs } from "./schema/load-schema";
 
@@ -87,7 +87,7 @@ export async function startApiServer(opts: StartOptions): Promise<ApiServer> {
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       // A burst of events (one notification, several epochs) goes to each subscriber in one write.
-      coalesceSends(ws);
+      coalesceSends(ws, env.wsMaxBufferedBytes);
       wss.emit("connection", ws, req);
     });
   });
@@ -103,23 +103,30 @@ export async function startApiServer(opts: StartOptions): Promise<ApiServer> {
   const protection = armor.protect();
 
   const subsPerSocket = new WeakMap<object, number>();
+  // Each WebSocket operation's context -> its socket and subscription id, for createSharedSubscribe's deliverNow.
+  const subscribers = new WeakMap<object, Subscriber>();
   const wsCleanup = useServer<Record<string, unknown>, { ws?: unknown }>(
     {
       schema: wsSchema,
       // Use this module's graphql functions: graphql-ws may resolve another copy (ESM/CJS) of graphql-js.
       execute,
       // Executes each shared event once per distinct operation instead of once per subscriber (see pubsub.ts).
-      subscribe: createSharedSubscribe({ createSourceEventStream, execute }),
+      subscribe: createSharedSubscribe(
+        { createSourceEventStream, execute },
+        { subscriberOf: (context) => (typeof context === "object" && context !== null ? subscribers.get(context) : undefined), maxBufferedBytes: env.wsMaxBufferedBytes },
+      ),
       validate: (schema, document) => validate(schema, document, [...specifiedRules, ...protection.validationRules]),
-      context: async (ctx) => {
-        const req = (ctx.extra as { request?: IncomingMessage }).request;
+      context: async (ctx, id) => {
+        const { request: req, socket } = ctx.extra as { request?: IncomingMessage; socket?: WebSocket };
         const auth = (ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization) as string | undefined;
-        return {
+        const context: Context = {
           ...services,
           loaders: createLoaders(handle.db, { cache: false }),
           workerTokenId: await tokens.verify(auth ?? req?.headers.authorization),
           baseUrl: baseUrlOf(env, req),
-        } satisfies Context;
+        };
+        if (socket) subscribers.set(context, { id, socket, write: textWriterOf(socket) });
+        return context;
       },
       onSubscribe: (ctx) => {
         const n = (subsPerSocket.get(ctx.extra) ?? 0) + 1;

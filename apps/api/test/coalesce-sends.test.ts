@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
-import { coalesceSends } from "../src/http/coalesce-sends";
+import { coalesceSends, textFrame, textWriterOf } from "../src/http/coalesce-sends";
 
 /** A real ws server and client on loopback; counts the server socket's write system calls (_write and _writev). */
 async function pair(coalesce: boolean, maxUnwritten?: number) {
@@ -100,5 +100,33 @@ describe("coalesceSends", () => {
     await Promise.all(sends);
     await until(() => received.length === 5);
     expect(received.map((m) => m[0])).toEqual(["0", "1", "2", "3", "4"]);
+  });
+
+  it("textWriterOf: messages assembled from parts arrive whole at every frame length, in order with ws.send's", async () => {
+    const { ws, writes, received } = await pair(true);
+    const write = textWriterOf(ws);
+    const before = writes();
+    // 7- and 16-bit lengths, 126 exactly, and a 64-bit length (over 65,535 bytes); multi-byte UTF-8 in a part.
+    const bodies = ["é", "a".repeat(125), "b".repeat(126), "c".repeat(70_000)];
+    ws.send("first");
+    for (const body of bodies) write([Buffer.from('{"x":"'), Buffer.from(body), Buffer.from('"}')]);
+    ws.send("last");
+    await until(() => received.length === 6);
+    expect(received).toEqual(["first", ...bodies.map((b) => `{"x":"${b}"}`), "last"]);
+    // One turn: the first frame at once, the other five together.
+    expect(writes() - before).toBe(2);
+  });
+
+  it("textFrame builds RFC 6455 headers: FIN + text opcode, then 7-, 16- or 64-bit lengths, unmasked", () => {
+    expect([...textFrame([Buffer.from("hi")])]).toEqual([0x81, 2, 0x68, 0x69]);
+    expect([...textFrame([Buffer.alloc(126)]).subarray(0, 4)]).toEqual([0x81, 126, 0, 126]);
+    expect([...textFrame([Buffer.alloc(65_536)]).subarray(0, 10)]).toEqual([0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0]);
+  });
+
+  it("textWriterOf falls back to ws.send on a socket coalesceSends did not set up", async () => {
+    const { ws, received } = await pair(false);
+    textWriterOf(ws)([Buffer.from("a"), Buffer.from("b")]);
+    await until(() => received.length === 1);
+    expect(received).toEqual(["ab"]);
   });
 });

@@ -1,10 +1,11 @@
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import { createSourceEventStream, execute, type ExecutionResult, parse } from "graphql";
+import { MessageType, stringifyMessage } from "graphql-ws";
 import { describe, expect, it } from "vitest";
-import { createSharedSubscribe } from "../src/pubsub";
+import { createSharedSubscribe, type Subscriber } from "../src/pubsub";
 
 /** A tiny schema shaped like the API's: runEvents yields shared event objects, runUpdated does not qualify. */
-function setup() {
+function setup(subscriberOf?: (contextValue: unknown) => Subscriber | undefined) {
   const calls = { epoch: 0, name: 0 };
   const feeds: { runId: string; push: (e: object) => void; end: () => void; returned: boolean }[] = [];
   const feed = (runId: string) => {
@@ -31,7 +32,13 @@ function setup() {
       type Query { x: Int }
       type Subscription { runEvents(runId: ID!): Ev!  runUpdated: Run! }`,
     resolvers: {
-      Ev: { epoch: (e: { epoch: number }) => (calls.epoch++, e.epoch) },
+      Ev: {
+        epoch: (e: { epoch: number }) => {
+          calls.epoch++;
+          if (e.epoch < 0) throw new Error("negative epoch");
+          return e.epoch;
+        },
+      },
       Run: { name: (r: { name: string }, _a: unknown, ctx: { who: string }) => (calls.name++, `${r.name}@${ctx.who}`) },
       Subscription: {
         runEvents: { subscribe: (_p: unknown, a: { runId: string }) => feed(a.runId), resolve: (e: unknown) => e },
@@ -39,10 +46,14 @@ function setup() {
       },
     },
   });
-  const subscribe = createSharedSubscribe({ createSourceEventStream, execute });
-  const open = async (query: string, variableValues?: Record<string, unknown>, who = "a") =>
-    (await subscribe({ schema, document: parse(query), variableValues, contextValue: { who } })) as AsyncIterableIterator<ExecutionResult>;
-  return { calls, feeds, open };
+  const subscribe = createSharedSubscribe({ createSourceEventStream, execute }, { subscriberOf, maxBufferedBytes: 1000 });
+  const contexts: { who: string; deliverNow?: (e: object) => boolean }[] = [];
+  const open = async (query: string, variableValues?: Record<string, unknown>, who = "a") => {
+    const contextValue = { who };
+    contexts.push(contextValue);
+    return (await subscribe({ schema, document: parse(query), variableValues, contextValue })) as AsyncIterableIterator<ExecutionResult>;
+  };
+  return { calls, feeds, open, contexts };
 }
 
 const Q = "subscription($r: ID!) { runEvents(runId: $r) { epoch } }";
@@ -103,5 +114,58 @@ describe("createSharedSubscribe", () => {
     const { open } = setup();
     const r = (await open(Q)) as unknown as ExecutionResult;
     expect(r.errors?.length).toBeGreaterThan(0);
+  });
+
+  describe("deliverNow (the live fast lane's write)", () => {
+    /** A subscriber whose socket records what is written to it. */
+    const fakeSubscriber = (id: string) => {
+      const written: Buffer[][] = [];
+      const sub = { id, socket: { readyState: 1, bufferedAmount: 0 }, write: (parts: readonly Buffer[]) => void written.push([...parts]) };
+      return { sub, written, text: () => written.map((parts) => Buffer.concat(parts).toString()) };
+    };
+
+    it("writes graphql-ws's own next message, with the payload serialized once for every subscriber", async () => {
+      const subs = new Map<string, ReturnType<typeof fakeSubscriber>>();
+      const { calls, open, contexts } = setup((ctx) => subs.get((ctx as { who: string }).who)?.sub);
+      for (const [who, id] of [["a", "1"], ["b", "sub-\"7\""]] as const) {
+        subs.set(who, fakeSubscriber(id));
+        await open(Q, { r: "1" }, who);
+      }
+      const ev = { epoch: 7 };
+      expect(contexts.map((c) => c.deliverNow!(ev))).toEqual([true, true]);
+      const expected = (id: string) => stringifyMessage({ id, type: MessageType.Next, payload: { data: { runEvents: { epoch: 7 } } } });
+      expect(subs.get("a")!.text()).toEqual([expected("1")]);
+      expect(subs.get("b")!.text()).toEqual([expected('sub-"7"')]);
+      expect(calls.epoch).toBe(1);
+      // The payload part is the same buffer for both: serialized once.
+      expect(subs.get("a")!.written[0]![1]).toBe(subs.get("b")!.written[0]![1]);
+    });
+
+    it("declines, writing nothing, when the socket is not open, has a backlog, or the result has errors", async () => {
+      const f = fakeSubscriber("1");
+      const { open, contexts } = setup(() => f.sub);
+      await open(Q, { r: "1" });
+      const deliver = contexts[0]!.deliverNow!;
+      (f.sub.socket as { bufferedAmount: number }).bufferedAmount = 1000;
+      expect(deliver({ epoch: 1 })).toBe(false);
+      (f.sub.socket as { bufferedAmount: number }).bufferedAmount = 999;
+      (f.sub.socket as { readyState: number }).readyState = 2; // CLOSING
+      expect(deliver({ epoch: 1 })).toBe(false);
+      (f.sub.socket as { readyState: number }).readyState = 1;
+      // A resolver error: graphql-ws's onNext formats errors, so the event takes graphql-ws's path.
+      expect(deliver({ epoch: -1 })).toBe(false);
+      expect(f.written).toEqual([]);
+      expect(deliver({ epoch: 2 })).toBe(true);
+      expect(f.text()).toHaveLength(1);
+    });
+
+    it("is only set on shared subscriptions that came with a subscriber", async () => {
+      const f = fakeSubscriber("1");
+      const { open, contexts } = setup((ctx) => ((ctx as { who: string }).who === "ws" ? f.sub : undefined));
+      await open("subscription { runUpdated { name } }", undefined, "ws");
+      await open(Q, { r: "1" }, "http");
+      await open(Q, { r: "1" }, "ws");
+      expect(contexts.map((c) => typeof c.deliverNow)).toEqual(["undefined", "undefined", "function"]);
+    });
   });
 });

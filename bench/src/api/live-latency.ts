@@ -102,8 +102,12 @@ async function main() {
           await sleep(100);
         }
         clearInterval(sampler);
-        const { values, errors } = await request<{ values: number[]; errors: number }>(subs, { type: "collect" }, "latencies");
+        const { values, epochs, errors } = await request<{ values: number[]; epochs: number[]; errors: number }>(subs, { type: "collect" }, "latencies");
         const s = stats(values);
+        // When the last subscriber got each event: the fan-out's whole length, event by event.
+        const lastPerEpoch = new Map<number, number>();
+        values.forEach((v, i) => lastPerEpoch.set(epochs[i]!, Math.max(lastPerEpoch.get(epochs[i]!) ?? 0, v)));
+        const last = stats([...lastPerEpoch.values()]);
         const mem = apis.map((a) => a.memory());
         const rssDuring = rssSamples.map((v) => Math.max(...v));
         rows.push([
@@ -114,11 +118,12 @@ async function main() {
           round(s.p50, 1),
           round(s.p99, 1),
           round(s.max, 1),
+          `${round(last.p50, 1)} / ${round(last.max, 1)}`,
           round(stats(reportMs).p50, 1),
           n === 1000 ? (s.p99 < 50 ? "met" : "MISSED") : "",
         ]);
         memRows.push([driver, procs, n, rssDuring.map((v) => round(v, 0)).join(" / "), mem.map((m) => round(m.peakMiB, 0)).join(" / "), n === 1000 ? (Math.max(...mem.map((m) => m.peakMiB)) * 1.048576 < 400 ? "met" : "MISSED") : ""]);
-        results.push({ driver, apiProcesses: procs, subscribers: n, epochs: EPOCHS, intervalMs: INTERVAL_MS, received: values.length, expected, errors, connectMs: round(connectMs, 0), latencyMs: s, reportRequestMs: stats(reportMs), apiRssMiBDuring: rssDuring, apiPeakRssMiB: mem.map((m) => m.peakMiB) });
+        results.push({ driver, apiProcesses: procs, subscribers: n, epochs: EPOCHS, intervalMs: INTERVAL_MS, received: values.length, expected, errors, connectMs: round(connectMs, 0), latencyMs: s, lastSubscriberPerEventMs: last, reportRequestMs: stats(reportMs), apiRssMiBDuring: rssDuring, apiPeakRssMiB: mem.map((m) => m.peakMiB) });
         console.log(`${driver} ${procs}p ${n} subscribers: p50 ${round(s.p50)} ms, p99 ${round(s.p99)} ms, max ${round(s.max)} ms (${values.length}/${expected}, ${errors} errors); API RSS ${rssDuring.join("/")} MiB, peak ${mem.map((m) => m.peakMiB).join("/")} MiB`);
         await sleep(1000);
       }
@@ -132,7 +137,7 @@ async function main() {
   }
 
   const md =
-    table(["database", "API processes", "subscribers", "events received", "p50 ms", "p99 ms", "max ms", "report request p50 ms", "target p99 < 50 ms @1000"], rows) +
+    table(["database", "API processes", "subscribers", "events received", "p50 ms", "p99 ms", "max ms", "last subscriber per event: median / max ms", "report request p50 ms", "target p99 < 50 ms @1000"], rows) +
     "\n\nAPI memory (MiB; one value per API process):\n\n" +
     table(["database", "API processes", "subscribers", "RSS max while streaming", "peak RSS (VmHWM) so far", "target < 400 MB @1000"], memRows) +
     `\n\n${EPOCHS} epochs per row, one reportEpochs (1 epoch) every ${INTERVAL_MS} ms from a simulated worker; latency = arrival at the subscriber minus the moment just before the report request left, so it includes the report's transaction and NOTIFY round trip. One WebSocket per subscriber (graphql-transport-ws spoken directly on \`ws\`), all in one subscriber process; with two API processes subscribers alternate between them and reports go to the first. pglite: the embedded default, one API process with PGlite in its data directory (LISTEN/NOTIFY in-process).`;

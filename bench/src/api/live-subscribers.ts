@@ -4,7 +4,8 @@
  * EpochCompleted it records arrival time minus the `t_sent` metric the reporter put in the epoch.
  *
  * IPC from the parent: {type:"connect", urls, runId, n} -> {type:"ready"}; {type:"count"} -> {type:"count", received};
- * {type:"collect"} -> {type:"latencies", values, errors} and closes every socket.
+ * {type:"collect"} -> {type:"latencies", values, epochs, errors} (epochs[i]: the epoch of values[i]) and closes every
+ * socket.
  */
 import WebSocket from "ws";
 
@@ -13,6 +14,8 @@ const nowMs = () => performance.timeOrigin + performance.now();
 
 const sockets: WebSocket[] = [];
 const latencies: number[] = [];
+/** The epoch of each latency, so the parent can tell when the last subscriber got each event. */
+const epochs: number[] = [];
 let received = 0;
 let errors = 0;
 
@@ -25,7 +28,7 @@ function open(url: string, runId: string): Promise<void> {
     ws.on("open", () => ws.send(JSON.stringify({ type: "connection_init", payload: {} })));
     ws.on("message", (data) => {
       const t = nowMs();
-      const msg = JSON.parse(String(data)) as { type: string; payload?: { data?: { runEvents?: { __typename: string; metrics?: { t_sent?: number } } }; errors?: unknown } };
+      const msg = JSON.parse(String(data)) as { type: string; payload?: { data?: { runEvents?: { __typename: string; epoch?: number; metrics?: { t_sent?: number } } }; errors?: unknown } };
       if (msg.type === "connection_ack") {
         ws.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: QUERY, variables: { id: runId } } }));
         return;
@@ -46,6 +49,7 @@ function open(url: string, runId: string): Promise<void> {
       const ev = msg.payload?.data?.runEvents;
       if (ev?.__typename === "EpochCompleted" && typeof ev.metrics?.t_sent === "number") {
         latencies.push(t - ev.metrics.t_sent);
+        epochs.push(ev.epoch ?? 0);
         received++;
       }
     });
@@ -68,9 +72,10 @@ process.on("message", async (m: { type: string; urls?: string[]; runId?: string;
     process.send?.({ type: "count", received, errors });
   } else if (m.type === "collect") {
     const values = latencies.splice(0);
+    const ofEpoch = epochs.splice(0);
     for (const ws of sockets.splice(0)) ws.close();
     received = 0;
-    process.send?.({ type: "latencies", values, errors });
+    process.send?.({ type: "latencies", values, epochs: ofEpoch, errors });
     errors = 0;
   }
 });

@@ -27,6 +27,10 @@ class Mailbox<T> {
     } else this.items.push(item);
     this.wake?.();
   }
+  /** The consumer is parked in take() with nothing queued: nothing it was handed is still on its way out. */
+  get idle(): boolean {
+    return this.wake !== null && this.items.length === 0 && !this.overflowed && !this.closed;
+  }
   close() {
     this.closed = true;
     this.wake?.();
@@ -75,7 +79,41 @@ async function* runEventsGenerator(
   mailbox: Mailbox<RunNotification>,
 ): AsyncGenerator<RunEventModel> {
   if (!isUuid(runId)) throw notFound("run", runId);
-  const unsubscribe = ctx.bus.onRun(runId, (n) => mailbox.push(n));
+  let last = Math.max(0, afterSeq ?? 0);
+  const unsubscribe = ctx.bus.onRun(runId, (n) => {
+    if (ctx.deliverNow && mailbox.idle) {
+      try {
+        if (deliverNow(n, ctx.deliverNow)) return;
+      } catch (err) {
+        // What was delivered moved `last`; the generator delivers the rest from the mailbox.
+        ctx.log.warn({ err, runId }, "live delivery failed; the event goes through the subscription instead");
+      }
+    }
+    mailbox.push(n);
+  });
+  /**
+   * The live fast lane: while the generator waits for news, a notification that carries the next events in order goes
+   * straight to the subscriber (Context.deliverNow), synchronously and in seq order, instead of through the mailbox,
+   * this generator and graphql-ws one subscriber at a time. Anything else (a gap, events left out of an oversized
+   * payload, a declined event and everything after it) takes the mailbox. Returns true when it delivered every event.
+   */
+  const deliverNow = (n: RunNotification, send: (e: RunEventModel) => boolean): boolean => {
+    const events = n.events;
+    if (!events?.length || events[events.length - 1]!.seq !== n.lastSeq) return false;
+    for (let i = 0; i < events.length; i++) if (events[i]!.seq !== last + 1 + i) return false;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      // Declined: this event and the rest go through the generator, which skips what `last` says was delivered.
+      if (!send(e)) return false;
+      last = e.seq;
+      // The run is over: the generator, parked in take(), returns and graphql-ws sends `complete` after these.
+      if (isTerminalEvent(e)) {
+        mailbox.close();
+        return true;
+      }
+    }
+    return true;
+  };
   try {
     const [run] = await ctx.handle.db.select().from(runs).where(eq(runs.id, runId));
     if (!run) throw notFound("run", runId);
@@ -83,7 +121,6 @@ async function* runEventsGenerator(
       yield await finalStatusEvent(ctx, run);
       return;
     }
-    let last = Math.max(0, afterSeq ?? 0);
     const drain = async function* (): AsyncGenerator<RunEventModel, boolean> {
       for (;;) {
         const page = await readLog(ctx, runId, last);

@@ -7,6 +7,11 @@ export const DEFAULT_MAX_UNWRITTEN = 1 << 20;
 type SendCallback = (err?: Error) => void;
 type SendOptions = Parameters<WebSocket["send"]>[1];
 
+/** Writes one text message made of these parts (UTF-8 JSON), in order with the socket's other messages. */
+export type TextWriter = (parts: readonly Buffer[]) => void;
+
+const textWriters = new WeakMap<WebSocket, TextWriter>();
+
 /**
  * Makes the frames one WebSocket sends within one turn of the event loop leave in two socket writes at most: the
  * first at once, the rest together at the end of the turn.
@@ -24,6 +29,9 @@ type SendOptions = Parameters<WebSocket["send"]>[1];
  * Backpressure: a client that does not read lets the socket's buffer grow. Past maxUnwritten bytes waiting, the
  * callback again waits for the write, so graphql-ws stops feeding that client as it did before.
  *
+ * It also registers the socket's TextWriter (textWriterOf): a message the caller assembles from shared parts, framed
+ * here and written as one buffer, under the same coalescing.
+ *
  * It touches ws's `_socket` (the underlying net socket, stable across ws 8). A WebSocket without one is left as it is.
  */
 export function coalesceSends(ws: WebSocket, maxUnwritten = DEFAULT_MAX_UNWRITTEN): void {
@@ -39,20 +47,62 @@ export function coalesceSends(ws: WebSocket, maxUnwritten = DEFAULT_MAX_UNWRITTE
       socket.uncork();
     }
   };
-  ws.send = ((data: unknown, optionsOrCb?: SendOptions | SendCallback, maybeCb?: SendCallback) => {
-    const cb = typeof optionsOrCb === "function" ? optionsOrCb : maybeCb;
-    const options = typeof optionsOrCb === "function" || optionsOrCb === undefined ? {} : optionsOrCb;
+  /** Called before each frame: the first of a turn goes out at once, the ones after it wait for the end of the turn. */
+  const beforeFrame = () => {
     if (!inTurn) {
-      // The first frame of this turn is written at once; the ones after it wait for the end of the turn.
       inTurn = true;
       setImmediate(endTurn);
     } else if (!corked && !socket.destroyed) {
       corked = true;
       socket.cork();
     }
+  };
+  ws.send = ((data: unknown, optionsOrCb?: SendOptions | SendCallback, maybeCb?: SendCallback) => {
+    const cb = typeof optionsOrCb === "function" ? optionsOrCb : maybeCb;
+    const options = typeof optionsOrCb === "function" || optionsOrCb === undefined ? {} : optionsOrCb;
+    beforeFrame();
     if (!cb || ws.bufferedAmount >= maxUnwritten) return send(data, options, cb);
     // A failed write closes the socket, which ends the subscriptions on it: nothing is left to report the error to.
     send(data, options, () => undefined);
     queueMicrotask(() => cb());
   }) as WebSocket["send"];
+  // ws's Sender writes a frame to the socket at once unless it is compressing (permessage-deflate, off on this
+  // server) or reading a Blob (graphql-ws sends strings), so a frame written here keeps its place among ws's own.
+  const extensions = (ws as unknown as { _extensions?: Record<string, unknown> })._extensions ?? {};
+  if (Object.keys(extensions).length === 0)
+    textWriters.set(ws, (parts) => {
+      // A socket that is gone takes nothing more; ws reports its closing.
+      if (socket.destroyed || !socket.writable) return;
+      beforeFrame();
+      socket.write(textFrame(parts));
+    });
+}
+
+/**
+ * The socket's TextWriter when coalesceSends set one up (an open server socket without extensions); otherwise one
+ * that hands the joined parts to ws.send.
+ */
+export function textWriterOf(ws: WebSocket): TextWriter {
+  return textWriters.get(ws) ?? ((parts) => ws.send(Buffer.concat(parts), { binary: false }));
+}
+
+/** An unmasked, final WebSocket text frame (RFC 6455 section 5.2; servers do not mask) carrying the parts in order. */
+export function textFrame(parts: readonly Buffer[]): Buffer {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const header = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(header + length);
+  frame[0] = 0x81; // FIN + opcode 1 (text)
+  if (header === 2) frame[1] = length;
+  else if (header === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    frame.writeUInt32BE(length >>> 0, 6);
+  }
+  let at = header;
+  for (const p of parts) at += p.copy(frame, at);
+  return frame;
 }

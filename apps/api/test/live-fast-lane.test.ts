@@ -1,0 +1,107 @@
+import { testDrivers } from "@tunelab/db/testing";
+import { MessageType, stringifyMessage } from "graphql-ws";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import type { Context } from "../src/context";
+import type { RunEventModel } from "../src/domain/run-event-types";
+import { streamRunEvents } from "../src/domain/stream-run-events";
+import { createLoaders } from "../src/loaders";
+import { datasetId, sleep, startTestApi, type TestApi } from "./helpers";
+import { LAUNCH, TestWorker } from "./worker-client";
+
+/** Epoch batches as a worker sends them: single epochs and bursts. */
+const BATCHES = [[1], [2, 3, 4], [5], [6], [7, 8], [9], [10, 11, 12], [13], [14], [15]];
+const metrics = (e: number) => ({ loss: 1 / e, acc: 1 - 1 / (e + 1) });
+
+describe.each(testDrivers())("runEvents' live fast lane on %s", (driver) => {
+  let api: TestApi;
+  let irisId: string;
+
+  beforeAll(async () => {
+    api = await startTestApi({ driver });
+    irisId = await datasetId(api);
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  async function runningRun() {
+    const { id } = (await api.q<any>(LAUNCH, { i: { datasetId: irisId, config: { learningRate: 0.01, epochs: 20, batchSize: 8 }, backends: ["CPU"] } })).launchRun;
+    const worker = new TestWorker(api, ["CPU"]);
+    await worker.register();
+    await worker.claim();
+    await worker.start(id);
+    return { id: id as string, worker };
+  }
+
+  it("delivers in seq order with no gap or duplicate when some events are declined and take the iterator", async () => {
+    const { id, worker } = await runningRun();
+    const log: { seq: number; via: "now" | "iterator" }[] = [];
+    let calls = 0;
+    const ctx: Context = {
+      ...api.server.services,
+      loaders: createLoaders(api.handle.db, { cache: false }),
+      workerTokenId: null,
+      baseUrl: api.url,
+      // Declines every third event, as a subscriber with a backlog would.
+      deliverNow: (e: RunEventModel) => {
+        if (++calls % 3 === 0) return false;
+        log.push({ seq: e.seq, via: "now" });
+        return true;
+      },
+    };
+    const consumed = (async () => {
+      for await (const e of streamRunEvents(ctx, id)) log.push({ seq: e.seq, via: "iterator" });
+    })();
+    // The replayed status events (QUEUED, PREPARING, RUNNING) come through the iterator; then the stream waits for news.
+    while (log.length < 3) await sleep(10);
+    for (const batch of BATCHES) {
+      expect((await worker.epochs(id, batch.map((e) => ({ epoch: e, metrics: metrics(e) })))).errors).toBeUndefined();
+    }
+    expect((await worker.fail(id, "stopped by the test", "train")).errors).toBeUndefined();
+    await consumed; // the terminal StatusChanged ends the stream, whichever way it went
+
+    const seqs = log.map((l) => l.seq);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    expect(seqs.length).toBe(3 + 15 + 1);
+    expect(log.filter((l) => l.via === "now").length).toBeGreaterThan(5);
+    // Declined events (and any behind them in their notification) went through the iterator, in their place.
+    expect(log.slice(3).filter((l) => l.via === "iterator").length).toBeGreaterThan(2);
+  });
+
+  it("over real WebSockets: every subscriber gets graphql-ws's exact messages in order, then complete", async () => {
+    const { id, worker } = await runningRun();
+    const query = `subscription($id: ID!) { runEvents(runId: $id) { __typename ... on EpochCompleted { epoch metrics seq } ... on StatusChanged { status seq } } }`;
+    const clients = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) => {
+        const ws = new WebSocket(`${api.url.replace("http", "ws")}/graphql`, "graphql-transport-ws");
+        const messages: string[] = [];
+        ws.on("message", (m) => messages.push(String(m)));
+        await new Promise((r) => ws.once("open", r));
+        ws.send(JSON.stringify({ type: "connection_init" }));
+        while (!messages.length) await sleep(5);
+        ws.send(JSON.stringify({ id: `sub ${i}`, type: "subscribe", payload: { query, variables: { id } } }));
+        // Subscribed once the replayed RUNNING status has arrived.
+        while (!messages.some((m) => m.includes('"RUNNING"'))) await sleep(5);
+        return { ws, messages, id: `sub ${i}` };
+      }),
+    );
+    for (const batch of BATCHES) await worker.epochs(id, batch.map((e) => ({ epoch: e, metrics: metrics(e) })));
+    await worker.fail(id, "stopped by the test", "train");
+    for (const c of clients) while (!c.messages.at(-1)?.includes('"complete"')) await sleep(10);
+
+    for (const c of clients) {
+      const parsed = c.messages.map((m) => JSON.parse(m));
+      // Byte for byte what graphql-ws itself would send (key order, escaping of the id).
+      for (const [i, m] of c.messages.entries()) expect(m).toBe(stringifyMessage(parsed[i]));
+      expect(parsed[0]).toEqual({ type: MessageType.ConnectionAck });
+      const next = parsed.filter((m) => m.type === "next").map((m) => m.payload.data.runEvents);
+      expect(parsed.slice(1).every((m) => m.id === c.id)).toBe(true);
+      expect(next.map((e) => e.seq)).toEqual(Array.from({ length: next.length }, (_, i) => i + 1));
+      expect(next.filter((e) => e.__typename === "EpochCompleted").map((e) => e.epoch)).toEqual(BATCHES.flat());
+      expect(next.at(-1)).toMatchObject({ __typename: "StatusChanged", status: "FAILED" });
+      expect(parsed.at(-1)).toEqual({ id: c.id, type: "complete" });
+      c.ws.close();
+    }
+  });
+});
