@@ -25,8 +25,8 @@ export interface Context extends Services {
   /** Base URL for absolute download links, e.g. http://localhost:4000. */
   baseUrl: string;
   /**
-   * Only on a runEvents subscription over a WebSocket (createSharedSubscribe in pubsub.ts): sends the event to the
-   * subscriber at once and returns true, or returns false when it must go through the subscription's iterator.
+   * Only on a runEvents subscription over a WebSocket (createSharedSubscribe in pubsub.ts): sends the leading events to
+   * the subscriber at once and returns how many it sent; the rest must go through the subscription's iterator.
    */
-  deliverNow?: (event: RunEventModel) => boolean;
+  deliverNow?: (events: readonly RunEventModel[]) => number;
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
-import { coalesceSends, textFrame, textWriterOf } from "../src/http/coalesce-sends";
+import { coalesceSends, textFrames, textWriterOf } from "../src/http/coalesce-sends";
 
 /** A real ws server and client on loopback; counts the server socket's write system calls (_write and _writev). */
 async function pair(coalesce: boolean, maxUnwritten?: number) {
@@ -108,25 +108,27 @@ describe("coalesceSends", () => {
     const before = writes();
     // 7- and 16-bit lengths, 126 exactly, and a 64-bit length (over 65,535 bytes); multi-byte UTF-8 in a part.
     const bodies = ["é", "a".repeat(125), "b".repeat(126), "c".repeat(70_000)];
-    ws.send("first");
-    for (const body of bodies) write([Buffer.from('{"x":"'), Buffer.from(body), Buffer.from('"}')]);
+    const message = (body: string) => [Buffer.from('{"x":"'), Buffer.from(body), Buffer.from('"}')];
+    write([message(bodies[0]!)]);
+    ws.send("between");
+    write(bodies.slice(1).map(message));
     ws.send("last");
     await until(() => received.length === 6);
-    expect(received).toEqual(["first", ...bodies.map((b) => `{"x":"${b}"}`), "last"]);
-    // One turn: the first frame at once, the other five together.
+    expect(received).toEqual([`{"x":"é"}`, "between", ...bodies.slice(1).map((b) => `{"x":"${b}"}`), "last"]);
+    // One turn: the first write at once, the rest (three messages of one call, then "last") together.
     expect(writes() - before).toBe(2);
   });
 
-  it("textFrame builds RFC 6455 headers: FIN + text opcode, then 7-, 16- or 64-bit lengths, unmasked", () => {
-    expect([...textFrame([Buffer.from("hi")])]).toEqual([0x81, 2, 0x68, 0x69]);
-    expect([...textFrame([Buffer.alloc(126)]).subarray(0, 4)]).toEqual([0x81, 126, 0, 126]);
-    expect([...textFrame([Buffer.alloc(65_536)]).subarray(0, 10)]).toEqual([0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0]);
+  it("textFrames builds RFC 6455 headers: FIN + text opcode, then 7-, 16- or 64-bit lengths, unmasked, back to back", () => {
+    expect([...textFrames([[Buffer.from("hi")], [Buffer.from("a"), Buffer.from("b")]])]).toEqual([0x81, 2, 0x68, 0x69, 0x81, 2, 0x61, 0x62]);
+    expect([...textFrames([[Buffer.alloc(126)]]).subarray(0, 4)]).toEqual([0x81, 126, 0, 126]);
+    expect([...textFrames([[Buffer.alloc(65_536)]]).subarray(0, 10)]).toEqual([0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0]);
   });
 
   it("textWriterOf falls back to ws.send on a socket coalesceSends did not set up", async () => {
     const { ws, received } = await pair(false);
-    textWriterOf(ws)([Buffer.from("a"), Buffer.from("b")]);
-    await until(() => received.length === 1);
-    expect(received).toEqual(["ab"]);
+    textWriterOf(ws)([[Buffer.from("a"), Buffer.from("b")], [Buffer.from("c")]]);
+    await until(() => received.length === 2);
+    expect(received).toEqual(["ab", "c"]);
   });
 });

@@ -47,7 +47,7 @@ function setup(subscriberOf?: (contextValue: unknown) => Subscriber | undefined)
     },
   });
   const subscribe = createSharedSubscribe({ createSourceEventStream, execute }, { subscriberOf, maxBufferedBytes: 1000 });
-  const contexts: { who: string; deliverNow?: (e: object) => boolean }[] = [];
+  const contexts: { who: string; deliverNow?: (events: object[]) => number }[] = [];
   const open = async (query: string, variableValues?: Record<string, unknown>, who = "a") => {
     const contextValue = { who };
     contexts.push(contextValue);
@@ -117,46 +117,46 @@ describe("createSharedSubscribe", () => {
   });
 
   describe("deliverNow (the live fast lane's write)", () => {
-    /** A subscriber whose socket records what is written to it. */
+    /** A subscriber whose socket records each write (a list of messages, each a list of parts). */
     const fakeSubscriber = (id: string) => {
-      const written: Buffer[][] = [];
-      const sub = { id, socket: { readyState: 1, bufferedAmount: 0 }, write: (parts: readonly Buffer[]) => void written.push([...parts]) };
-      return { sub, written, text: () => written.map((parts) => Buffer.concat(parts).toString()) };
+      const writes: Buffer[][][] = [];
+      const sub = { id, socket: { readyState: 1, bufferedAmount: 0 }, write: (messages: readonly (readonly Buffer[])[]) => void writes.push(messages.map((m) => [...m])) };
+      return { sub, writes, text: () => writes.map((w) => w.map((parts) => Buffer.concat(parts).toString())) };
     };
+    const next = (id: string, epoch: number) => stringifyMessage({ id, type: MessageType.Next, payload: { data: { runEvents: { epoch } } } });
 
-    it("writes graphql-ws's own next message, with the payload serialized once for every subscriber", async () => {
+    it("writes graphql-ws's own next messages, a notification's events in one write, each payload serialized once", async () => {
       const subs = new Map<string, ReturnType<typeof fakeSubscriber>>();
       const { calls, open, contexts } = setup((ctx) => subs.get((ctx as { who: string }).who)?.sub);
-      for (const [who, id] of [["a", "1"], ["b", "sub-\"7\""]] as const) {
+      for (const [who, id] of [["a", "1"], ["b", 'sub-"7"']] as const) {
         subs.set(who, fakeSubscriber(id));
         await open(Q, { r: "1" }, who);
       }
-      const ev = { epoch: 7 };
-      expect(contexts.map((c) => c.deliverNow!(ev))).toEqual([true, true]);
-      const expected = (id: string) => stringifyMessage({ id, type: MessageType.Next, payload: { data: { runEvents: { epoch: 7 } } } });
-      expect(subs.get("a")!.text()).toEqual([expected("1")]);
-      expect(subs.get("b")!.text()).toEqual([expected('sub-"7"')]);
-      expect(calls.epoch).toBe(1);
-      // The payload part is the same buffer for both: serialized once.
-      expect(subs.get("a")!.written[0]![1]).toBe(subs.get("b")!.written[0]![1]);
+      const events = [{ epoch: 7 }, { epoch: 8 }];
+      expect(contexts.map((c) => c.deliverNow!(events))).toEqual([2, 2]);
+      expect(subs.get("a")!.text()).toEqual([[next("1", 7), next("1", 8)]]);
+      expect(subs.get("b")!.text()).toEqual([[next('sub-"7"', 7), next('sub-"7"', 8)]]);
+      expect(calls.epoch).toBe(2);
+      // The payload part is the same buffer for both subscribers: serialized once.
+      expect(subs.get("a")!.writes[0]![0]![1]).toBe(subs.get("b")!.writes[0]![0]![1]);
     });
 
-    it("declines, writing nothing, when the socket is not open, has a backlog, or the result has errors", async () => {
+    it("sends nothing when the socket is not open or has a backlog, and stops before a result with errors", async () => {
       const f = fakeSubscriber("1");
       const { open, contexts } = setup(() => f.sub);
       await open(Q, { r: "1" });
       const deliver = contexts[0]!.deliverNow!;
-      (f.sub.socket as { bufferedAmount: number }).bufferedAmount = 1000;
-      expect(deliver({ epoch: 1 })).toBe(false);
-      (f.sub.socket as { bufferedAmount: number }).bufferedAmount = 999;
-      (f.sub.socket as { readyState: number }).readyState = 2; // CLOSING
-      expect(deliver({ epoch: 1 })).toBe(false);
-      (f.sub.socket as { readyState: number }).readyState = 1;
-      // A resolver error: graphql-ws's onNext formats errors, so the event takes graphql-ws's path.
-      expect(deliver({ epoch: -1 })).toBe(false);
-      expect(f.written).toEqual([]);
-      expect(deliver({ epoch: 2 })).toBe(true);
-      expect(f.text()).toHaveLength(1);
+      const socket = f.sub.socket as { bufferedAmount: number; readyState: number };
+      socket.bufferedAmount = 1000;
+      expect(deliver([{ epoch: 1 }])).toBe(0);
+      socket.bufferedAmount = 999;
+      socket.readyState = 2; // CLOSING
+      expect(deliver([{ epoch: 1 }])).toBe(0);
+      expect(f.writes).toEqual([]);
+      socket.readyState = 1;
+      // A resolver error: graphql-ws's onNext formats errors, so that event and the ones after it take its path.
+      expect(deliver([{ epoch: 2 }, { epoch: -1 }, { epoch: 3 }])).toBe(1);
+      expect(f.text()).toEqual([[next("1", 2)]]);
     });
 
     it("is only set on shared subscriptions that came with a subscriber", async () => {

@@ -95,24 +95,22 @@ async function* runEventsGenerator(
    * The live fast lane: while the generator waits for news, a notification that carries the next events in order goes
    * straight to the subscriber (Context.deliverNow), synchronously and in seq order, instead of through the mailbox,
    * this generator and graphql-ws one subscriber at a time. Anything else (a gap, events left out of an oversized
-   * payload, a declined event and everything after it) takes the mailbox. Returns true when it delivered every event.
+   * payload, a declined event and everything after it) takes the mailbox. Returns true when it delivered every event
+   * it had to.
    */
-  const deliverNow = (n: RunNotification, send: (e: RunEventModel) => boolean): boolean => {
+  const deliverNow = (n: RunNotification, send: (events: readonly RunEventModel[]) => number): boolean => {
     const events = n.events;
     if (!events?.length || events[events.length - 1]!.seq !== n.lastSeq) return false;
     for (let i = 0; i < events.length; i++) if (events[i]!.seq !== last + 1 + i) return false;
-    for (let i = 0; i < events.length; i++) {
-      const e = events[i]!;
-      // Declined: this event and the rest go through the generator, which skips what `last` says was delivered.
-      if (!send(e)) return false;
-      last = e.seq;
-      // The run is over: the generator, parked in take(), returns and graphql-ws sends `complete` after these.
-      if (isTerminalEvent(e)) {
-        mailbox.close();
-        return true;
-      }
-    }
-    return true;
+    // Nothing follows a run's terminal event.
+    const end = events.findIndex(isTerminalEvent);
+    const due = end === -1 ? events : events.slice(0, end + 1);
+    const sent = send(due);
+    if (sent > 0) last = due[sent - 1]!.seq;
+    // The run is over: the generator, parked in take(), returns and graphql-ws sends `complete` after these.
+    if (end !== -1 && sent === due.length) mailbox.close();
+    // Declined: the rest go through the generator, which skips what `last` says was delivered.
+    return sent === due.length;
   };
   try {
     const [run] = await ctx.handle.db.select().from(runs).where(eq(runs.id, runId));

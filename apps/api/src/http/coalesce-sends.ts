@@ -7,8 +7,11 @@ export const DEFAULT_MAX_UNWRITTEN = 1 << 20;
 type SendCallback = (err?: Error) => void;
 type SendOptions = Parameters<WebSocket["send"]>[1];
 
-/** Writes one text message made of these parts (UTF-8 JSON), in order with the socket's other messages. */
-export type TextWriter = (parts: readonly Buffer[]) => void;
+/**
+ * Writes text messages, each made of its parts (UTF-8 JSON), in order with the socket's other messages: all of them
+ * in one socket write.
+ */
+export type TextWriter = (messages: readonly (readonly Buffer[])[]) => void;
 
 const textWriters = new WeakMap<WebSocket, TextWriter>();
 
@@ -29,7 +32,7 @@ const textWriters = new WeakMap<WebSocket, TextWriter>();
  * Backpressure: a client that does not read lets the socket's buffer grow. Past maxUnwritten bytes waiting, the
  * callback again waits for the write, so graphql-ws stops feeding that client as it did before.
  *
- * It also registers the socket's TextWriter (textWriterOf): a message the caller assembles from shared parts, framed
+ * It also registers the socket's TextWriter (textWriterOf): messages the caller assembles from shared parts, framed
  * here and written as one buffer, under the same coalescing.
  *
  * It touches ws's `_socket` (the underlying net socket, stable across ws 8). A WebSocket without one is left as it is.
@@ -70,11 +73,11 @@ export function coalesceSends(ws: WebSocket, maxUnwritten = DEFAULT_MAX_UNWRITTE
   // server) or reading a Blob (graphql-ws sends strings), so a frame written here keeps its place among ws's own.
   const extensions = (ws as unknown as { _extensions?: Record<string, unknown> })._extensions ?? {};
   if (Object.keys(extensions).length === 0)
-    textWriters.set(ws, (parts) => {
+    textWriters.set(ws, (messages) => {
       // A socket that is gone takes nothing more; ws reports its closing.
-      if (socket.destroyed || !socket.writable) return;
+      if (socket.destroyed || !socket.writable || messages.length === 0) return;
       beforeFrame();
-      socket.write(textFrame(parts));
+      socket.write(textFrames(messages));
     });
 }
 
@@ -83,26 +86,38 @@ export function coalesceSends(ws: WebSocket, maxUnwritten = DEFAULT_MAX_UNWRITTE
  * that hands the joined parts to ws.send.
  */
 export function textWriterOf(ws: WebSocket): TextWriter {
-  return textWriters.get(ws) ?? ((parts) => ws.send(Buffer.concat(parts), { binary: false }));
+  return textWriters.get(ws) ?? ((messages) => messages.forEach((parts) => ws.send(Buffer.concat(parts), { binary: false })));
 }
 
-/** An unmasked, final WebSocket text frame (RFC 6455 section 5.2; servers do not mask) carrying the parts in order. */
-export function textFrame(parts: readonly Buffer[]): Buffer {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const header = length < 126 ? 2 : length < 65536 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(header + length);
-  frame[0] = 0x81; // FIN + opcode 1 (text)
-  if (header === 2) frame[1] = length;
-  else if (header === 4) {
-    frame[1] = 126;
-    frame.writeUInt16BE(length, 2);
-  } else {
-    frame[1] = 127;
-    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
-    frame.writeUInt32BE(length >>> 0, 6);
+/** Unmasked, final WebSocket text frames (RFC 6455 section 5.2; servers do not mask), one per message, back to back. */
+export function textFrames(messages: readonly (readonly Buffer[])[]): Buffer {
+  let size = 0;
+  for (const parts of messages) {
+    const length = byteLength(parts);
+    size += headerLength(length) + length;
   }
-  let at = header;
-  for (const p of parts) at += p.copy(frame, at);
-  return frame;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const parts of messages) {
+    const length = byteLength(parts);
+    out[at] = 0x81; // FIN + opcode 1 (text)
+    if (length < 126) {
+      out[at + 1] = length;
+      at += 2;
+    } else if (length < 65536) {
+      out[at + 1] = 126;
+      out.writeUInt16BE(length, at + 2);
+      at += 4;
+    } else {
+      out[at + 1] = 127;
+      out.writeUInt32BE(Math.floor(length / 2 ** 32), at + 2);
+      out.writeUInt32BE(length >>> 0, at + 6);
+      at += 10;
+    }
+    for (const p of parts) at += p.copy(out, at);
+  }
+  return out;
 }
+
+const byteLength = (parts: readonly Buffer[]) => parts.reduce((n, p) => n + p.length, 0);
+const headerLength = (length: number) => (length < 126 ? 2 : length < 65536 ? 4 : 10);
