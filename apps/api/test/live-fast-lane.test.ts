@@ -64,7 +64,16 @@ describe.each(testDrivers())("runEvents' live fast lane on %s", (driver) => {
       expect((await worker.epochs(id, batch.map((e) => ({ epoch: e, metrics: metrics(e) })))).errors).toBeUndefined();
     }
     expect((await worker.fail(id, "stopped by the test", "train")).errors).toBeUndefined();
-    await consumed; // the terminal StatusChanged ends the stream, whichever way it went
+    // The terminal StatusChanged ends the stream, whichever way it went.
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the stream did not end after the terminal event; delivered: ${JSON.stringify(log)}`)), 15_000);
+    });
+    try {
+      await Promise.race([consumed, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
 
     const seqs = log.map((l) => l.seq);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
