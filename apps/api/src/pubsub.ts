@@ -128,23 +128,17 @@ const SHARED_ROOT_FIELDS = new Set(["runEvents", "runEventsAfter", "__typename"]
 export interface Subscriber {
   /** graphql-ws's id of the subscription on its connection. */
   id: string;
-  socket: {
-    readonly readyState: number;
-    /** Bytes queued in the process, not yet handed to the kernel (ws's WebSocket.bufferedAmount). */
-    readonly bufferedAmount: number;
-  };
-  /** Sends text messages, each made of its parts, in one write, in order with graphql-ws's (http/coalesce-sends.ts). */
+  /** Whether a write now is safe: the socket is open and not backed up (http/coalesce-sends.ts, TextChannel). */
+  ready(): boolean;
+  /** Sends text messages, each made of its parts, in one write, in order with graphql-ws's. */
   write(messages: readonly (readonly Buffer[])[]): void;
 }
 
 export interface SharedSubscribeOptions {
   /** The subscriber behind an operation's context, when the operation came over a WebSocket. */
   subscriberOf?: (contextValue: unknown) => Subscriber | undefined;
-  /** Past this many bytes queued for a socket, its events take graphql-ws's path again, which waits for each write. */
-  maxBufferedBytes?: number;
 }
 
-const WS_OPEN = 1;
 const CLOSE_BRACE = Buffer.from("}");
 
 /**
@@ -161,7 +155,8 @@ const CLOSE_BRACE = Buffer.from("}");
  * Why: in a CPU profile of the API streaming to 1,000 subscribers, graphql-ws's per-subscriber path (the async
  * iterator chain, onNext, stringifying the same result again, a promise per send) took more of the API's time than the
  * socket writes themselves. A notification's events go out in one socket write. deliverNow returns how many of the
- * leading events it sent: none when the socket is not open or has a backlog; it stops before a result with errors
+ * leading events it sent: none when the socket is not ready (closing, or backed up past WS_MAX_BUFFERED_BYTES); it
+ * stops before a result with errors
  * (onNext formats those). What it did not send takes graphql-ws's path.
  */
 export function createSharedSubscribe(
@@ -171,7 +166,6 @@ export function createSharedSubscribe(
   const results = new WeakMap<object, Map<string, PromiseOrValue<ExecutionResult>>>();
   // Each shared result's JSON, serialized once for all its subscribers.
   const payloads = new WeakMap<ExecutionResult, Buffer>();
-  const maxBuffered = options.maxBufferedBytes ?? 1 << 20;
   return async (args) => {
     const key = shareKey(args);
     const run = (payload: unknown) => graphql.execute({ ...args, rootValue: payload });
@@ -185,11 +179,10 @@ export function createSharedSubscribe(
     };
     const subscriber = key === null ? undefined : options.subscriberOf?.(args.contextValue);
     if (subscriber && typeof args.contextValue === "object" && args.contextValue !== null) {
-      const { socket } = subscriber;
       // graphql-ws's own `next` message for this subscription (stringifyMessage's key order), around the shared payload.
       const prefix = Buffer.from(`{"id":${JSON.stringify(subscriber.id)},"type":"next","payload":`);
       (args.contextValue as { deliverNow?: (events: readonly object[]) => number }).deliverNow = (events) => {
-        if (socket.readyState !== WS_OPEN || socket.bufferedAmount >= maxBuffered) return 0;
+        if (!subscriber.ready()) return 0;
         const messages: Buffer[][] = [];
         for (const event of events) {
           const result = map(event);

@@ -20,7 +20,7 @@ import { storeArtifact } from "./domain/store-artifact";
 import { ensureWorkerToken, TokenVerifier } from "./domain/worker-tokens";
 import type { Env } from "./env";
 import { AppError, formatError, httpStatusFor, isUuid } from "./errors";
-import { coalesceSends, textWriterOf } from "./http/coalesce-sends";
+import { coalesceSends, textChannelOf } from "./http/coalesce-sends";
 import { graphiqlPage, serveGraphiqlAsset } from "./http/graphiql";
 import { createLoaders } from "./loaders";
 import type { Logger } from "./logger";
@@ -113,7 +113,7 @@ export async function startApiServer(opts: StartOptions): Promise<ApiServer> {
       // Executes each shared event once per distinct operation instead of once per subscriber (see pubsub.ts).
       subscribe: createSharedSubscribe(
         { createSourceEventStream, execute },
-        { subscriberOf: (context) => (typeof context === "object" && context !== null ? subscribers.get(context) : undefined), maxBufferedBytes: env.wsMaxBufferedBytes },
+        { subscriberOf: (context) => (typeof context === "object" && context !== null ? subscribers.get(context) : undefined) },
       ),
       validate: (schema, document) => validate(schema, document, [...specifiedRules, ...protection.validationRules]),
       context: async (ctx, id) => {
@@ -125,7 +125,7 @@ export async function startApiServer(opts: StartOptions): Promise<ApiServer> {
           workerTokenId: await tokens.verify(auth ?? req?.headers.authorization),
           baseUrl: baseUrlOf(env, req),
         };
-        if (socket) subscribers.set(context, { id, socket, write: textWriterOf(socket) });
+        if (socket) subscribers.set(context, { id, ...textChannelOf(socket) });
         return context;
       },
       onSubscribe: (ctx) => {

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
-import { coalesceSends, textFrames, textWriterOf } from "../src/http/coalesce-sends";
+import { coalesceSends, textChannelOf, textFrames } from "../src/http/coalesce-sends";
 
 /** A real ws server and client on loopback; counts the server socket's write system calls (_write and _writev). */
 async function pair(coalesce: boolean, maxUnwritten?: number) {
@@ -102,9 +102,9 @@ describe("coalesceSends", () => {
     expect(received.map((m) => m[0])).toEqual(["0", "1", "2", "3", "4"]);
   });
 
-  it("textWriterOf: messages assembled from parts arrive whole at every frame length, in order with ws.send's", async () => {
+  it("textChannelOf: messages assembled from parts arrive whole at every frame length, in order with ws.send's", async () => {
     const { ws, writes, received } = await pair(true);
-    const write = textWriterOf(ws);
+    const { write } = textChannelOf(ws);
     const before = writes();
     // 7- and 16-bit lengths, 126 exactly, and a 64-bit length (over 65,535 bytes); multi-byte UTF-8 in a part.
     const bodies = ["é", "a".repeat(125), "b".repeat(126), "c".repeat(70_000)];
@@ -125,9 +125,30 @@ describe("coalesceSends", () => {
     expect([...textFrames([[Buffer.alloc(65_536)]]).subarray(0, 10)]).toEqual([0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0]);
   });
 
-  it("textWriterOf falls back to ws.send on a socket coalesceSends did not set up", async () => {
+  it("textChannelOf: ready while the socket is open and has fewer than maxUnwritten bytes queued", async () => {
+    const { ws } = await pair(true, 1000);
+    const channel = textChannelOf(ws);
+    const socket = (ws as unknown as { _socket: Duplex })._socket;
+    expect(channel.ready()).toBe(true);
+    // Held back by a cork, the bytes stay queued in the process: 999 is under the limit, 1,000 is not.
+    socket.cork();
+    socket.write(Buffer.alloc(999));
+    expect(ws.bufferedAmount).toBe(999);
+    expect(channel.ready()).toBe(true);
+    socket.write(Buffer.alloc(1));
+    expect(channel.ready()).toBe(false);
+    socket.uncork();
+    await until(() => ws.bufferedAmount === 0);
+    expect(channel.ready()).toBe(true);
+    ws.close(); // CLOSING
+    expect(channel.ready()).toBe(false);
+  });
+
+  it("textChannelOf falls back to ws.send on a socket coalesceSends did not set up", async () => {
     const { ws, received } = await pair(false);
-    textWriterOf(ws)([[Buffer.from("a"), Buffer.from("b")], [Buffer.from("c")]]);
+    const channel = textChannelOf(ws);
+    expect(channel.ready()).toBe(true);
+    channel.write([[Buffer.from("a"), Buffer.from("b")], [Buffer.from("c")]]);
     await until(() => received.length === 2);
     expect(received).toEqual(["ab", "c"]);
   });

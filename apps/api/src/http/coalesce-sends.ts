@@ -7,13 +7,20 @@ export const DEFAULT_MAX_UNWRITTEN = 1 << 20;
 type SendCallback = (err?: Error) => void;
 type SendOptions = Parameters<WebSocket["send"]>[1];
 
-/**
- * Writes text messages, each made of its parts (UTF-8 JSON), in order with the socket's other messages: all of them
- * in one socket write.
- */
-export type TextWriter = (messages: readonly (readonly Buffer[])[]) => void;
+/** Text messages a caller assembles from shared parts (UTF-8 JSON), for one WebSocket. */
+export interface TextChannel {
+  /** The socket is open and has less than maxUnwritten bytes queued: a write now neither fails nor adds to a backlog. */
+  ready(): boolean;
+  /** Writes the messages, each made of its parts, in order with the socket's other messages: all in one socket write. */
+  write(messages: readonly (readonly Buffer[])[]): void;
+}
 
-const textWriters = new WeakMap<WebSocket, TextWriter>();
+const textChannels = new WeakMap<WebSocket, TextChannel>();
+const WS_OPEN = 1;
+
+/** maxUnwritten bytes or more are waiting to reach the kernel: the client is not reading. */
+const backedUp = (ws: WebSocket, maxUnwritten: number) => ws.bufferedAmount >= maxUnwritten;
+const readyFor = (ws: WebSocket, maxUnwritten: number) => ws.readyState === WS_OPEN && !backedUp(ws, maxUnwritten);
 
 /**
  * Makes the frames one WebSocket sends within one turn of the event loop leave in two socket writes at most: the
@@ -32,8 +39,8 @@ const textWriters = new WeakMap<WebSocket, TextWriter>();
  * Backpressure: a client that does not read lets the socket's buffer grow. Past maxUnwritten bytes waiting, the
  * callback again waits for the write, so graphql-ws stops feeding that client as it did before.
  *
- * It also registers the socket's TextWriter (textWriterOf): messages the caller assembles from shared parts, framed
- * here and written as one buffer, under the same coalescing.
+ * It also registers the socket's TextChannel (textChannelOf): messages the caller assembles from shared parts, framed
+ * here and written as one buffer, under the same coalescing and the same maxUnwritten.
  *
  * It touches ws's `_socket` (the underlying net socket, stable across ws 8). A WebSocket without one is left as it is.
  */
@@ -64,7 +71,7 @@ export function coalesceSends(ws: WebSocket, maxUnwritten = DEFAULT_MAX_UNWRITTE
     const cb = typeof optionsOrCb === "function" ? optionsOrCb : maybeCb;
     const options = typeof optionsOrCb === "function" || optionsOrCb === undefined ? {} : optionsOrCb;
     beforeFrame();
-    if (!cb || ws.bufferedAmount >= maxUnwritten) return send(data, options, cb);
+    if (!cb || backedUp(ws, maxUnwritten)) return send(data, options, cb);
     // A failed write closes the socket, which ends the subscriptions on it: nothing is left to report the error to.
     send(data, options, () => undefined);
     queueMicrotask(() => cb());
@@ -73,51 +80,53 @@ export function coalesceSends(ws: WebSocket, maxUnwritten = DEFAULT_MAX_UNWRITTE
   // server) or reading a Blob (graphql-ws sends strings), so a frame written here keeps its place among ws's own.
   const extensions = (ws as unknown as { _extensions?: Record<string, unknown> })._extensions ?? {};
   if (Object.keys(extensions).length === 0)
-    textWriters.set(ws, (messages) => {
-      // A socket that is gone takes nothing more; ws reports its closing.
-      if (socket.destroyed || !socket.writable || messages.length === 0) return;
-      beforeFrame();
-      socket.write(textFrames(messages));
+    textChannels.set(ws, {
+      ready: () => readyFor(ws, maxUnwritten),
+      write: (messages) => {
+        // A socket that is gone takes nothing more; ws reports its closing.
+        if (socket.destroyed || !socket.writable || messages.length === 0) return;
+        beforeFrame();
+        socket.write(textFrames(messages));
+      },
     });
 }
 
 /**
- * The socket's TextWriter when coalesceSends set one up (an open server socket without extensions); otherwise one
+ * The socket's TextChannel when coalesceSends set one up (an open server socket without extensions); otherwise one
  * that hands the joined parts to ws.send.
  */
-export function textWriterOf(ws: WebSocket): TextWriter {
-  return textWriters.get(ws) ?? ((messages) => messages.forEach((parts) => ws.send(Buffer.concat(parts), { binary: false })));
+export function textChannelOf(ws: WebSocket): TextChannel {
+  return (
+    textChannels.get(ws) ?? {
+      ready: () => readyFor(ws, DEFAULT_MAX_UNWRITTEN),
+      write: (messages) => messages.forEach((parts) => ws.send(Buffer.concat(parts), { binary: false })),
+    }
+  );
 }
 
 /** Unmasked, final WebSocket text frames (RFC 6455 section 5.2; servers do not mask), one per message, back to back. */
 export function textFrames(messages: readonly (readonly Buffer[])[]): Buffer {
-  let size = 0;
-  for (const parts of messages) {
-    const length = byteLength(parts);
-    size += headerLength(length) + length;
-  }
-  const out = Buffer.allocUnsafe(size);
+  const lengths = messages.map((parts) => parts.reduce((n, p) => n + p.length, 0));
+  const out = Buffer.allocUnsafe(lengths.reduce((n, length) => n + headerLength(length) + length, 0));
   let at = 0;
-  for (const parts of messages) {
-    const length = byteLength(parts);
+  messages.forEach((parts, i) => {
+    const length = lengths[i]!;
+    const header = headerLength(length);
     out[at] = 0x81; // FIN + opcode 1 (text)
-    if (length < 126) {
-      out[at + 1] = length;
-      at += 2;
-    } else if (length < 65536) {
+    if (header === 2) out[at + 1] = length;
+    else if (header === 4) {
       out[at + 1] = 126;
       out.writeUInt16BE(length, at + 2);
-      at += 4;
     } else {
       out[at + 1] = 127;
       out.writeUInt32BE(Math.floor(length / 2 ** 32), at + 2);
       out.writeUInt32BE(length >>> 0, at + 6);
-      at += 10;
     }
+    at += header;
     for (const p of parts) at += p.copy(out, at);
-  }
+  });
   return out;
 }
 
-const byteLength = (parts: readonly Buffer[]) => parts.reduce((n, p) => n + p.length, 0);
+/** The frame header's size: 7-bit lengths inline, then 16-bit, then 64-bit extended lengths. */
 const headerLength = (length: number) => (length < 126 ? 2 : length < 65536 ? 4 : 10);
