@@ -1,15 +1,25 @@
 #!/usr/bin/env node
-// Runs the bundled worker when built (pnpm build), else the TypeScript source through tsx.
+// Starts the worker in a child process with the worker's Node flags (V8 flags count only when a process starts): the
+// bundled worker when built (pnpm build), else the TypeScript source through tsx.
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { spawnSync } from "node:child_process";
+import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
 
+/** WORKER_NODE_FLAGS of src/node-flags.ts, which says why (test/launch.test.ts keeps the two equal). */
+const NODE_FLAGS = ["--v8-pool-size=1"];
+
 const bundle = fileURLToPath(new URL("../dist/tunelab-worker.mjs", import.meta.url));
-if (existsSync(bundle)) {
-  await import(bundle);
-} else {
-  const source = fileURLToPath(new URL("../src/main.ts", import.meta.url));
-  const tsx = await import.meta.resolve?.("tsx/cli");
-  const child = spawnSync(process.execPath, [fileURLToPath(tsx), source, ...process.argv.slice(2)], { stdio: "inherit" });
-  process.exit(child.status ?? 1);
-}
+const args = existsSync(bundle)
+  ? [...NODE_FLAGS, bundle]
+  : [fileURLToPath(import.meta.resolve("tsx/cli")), ...NODE_FLAGS, fileURLToPath(new URL("../src/main.ts", import.meta.url))];
+const child = spawn(process.execPath, [...args, ...process.argv.slice(2)], { stdio: "inherit" });
+// Ctrl-C in a terminal reaches the worker itself (same process group), and a second one would make it quit without
+// handing its run back: not passed on. A supervisor's SIGTERM or SIGHUP to this process is.
+process.on("SIGINT", () => {});
+for (const signal of ["SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
+child.on("error", (error) => {
+  console.error(`tunelab-worker: could not start ${process.execPath}: ${error.message}`);
+  process.exit(1);
+});
+child.on("exit", (code, signal) => process.exit(code ?? 128 + (signal ? constants.signals[signal] : 0)));

@@ -1,6 +1,7 @@
 import { ApiClient } from "./api/client";
 import { ConfigError, USAGE, loadConfig, type WorkerConfig } from "./env";
 import { createLogger } from "./log";
+import { WORKER_NODE_FLAGS } from "./node-flags";
 import { Worker } from "./worker";
 
 /** Graceful stop must end within 10 s (Kubernetes' default grace period is 30 s; compose's is 10 s). */
@@ -23,6 +24,14 @@ async function main(): Promise<void> {
   }
 
   const logger = createLogger(config.logLevel, { name: config.name });
+  const missingFlags = WORKER_NODE_FLAGS.filter((flag) => !process.execArgv.includes(flag));
+  if (missingFlags.length > 0)
+    logger.warn(
+      { missing: missingFlags },
+      "node was started without the worker's flags: V8's helper threads will compete with training for the CPUs. Start the worker with `tunelab-worker`, `pnpm start` or `node " +
+        WORKER_NODE_FLAGS.join(" ") +
+        " ...` (src/node-flags.ts)",
+    );
   const api = new ApiClient({
     apiUrl: config.apiUrl,
     token: config.token,

@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- untyped GraphQL response bodies in benchmark scripts */
 /**
  * One fine-tuning run through the whole system: an API process on a fresh Postgres database, the real worker
- * (apps/worker/src/main.ts, its own process) and live graphql-ws subscribers (their own process), plus one observer
+ * (apps/worker/src/main.ts, its own process, with the worker's Node flags) and live graphql-ws subscribers (their own process), plus one observer
  * subscription here that timestamps every event and samples the worker's RSS at each epoch.
  */
 import { type ChildProcess, fork } from "node:child_process";
@@ -9,6 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { WORKER_NODE_FLAGS } from "@tunelab/worker/node-flags";
 import WebSocket from "ws";
 import pg from "pg";
 import { busiestThreadSchedstat, type ThreadSchedstat } from "./schedstat";
@@ -116,7 +117,7 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
       });
     }
     worker = fork(path.join(REPO_ROOT, "apps/worker/src/main.ts"), ["--api", api.url, "--token", WORKER_TOKEN, "--backends", (spec.backend ?? "CPU").toLowerCase(), "--name", "bench-worker", "--data-dir", dataDir, "--poll", "0.2", "--log-level", "warn"], {
-      execArgv: childExecArgv(),
+      execArgv: [...childExecArgv(), ...WORKER_NODE_FLAGS],
       cwd: BENCH_DIR,
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
@@ -158,10 +159,14 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
   }
 }
 
-/** Runs train-standalone.ts in a fresh process (same backend and config, no API) and returns its result. */
-export function standaloneRun(spec: Omit<SystemRunSpec, "subscribers">, options: { gcEachEpoch?: boolean } = {}): Promise<any> {
+/**
+ * Runs train-standalone.ts in a fresh process (same backend and config, no API) and returns its result. Plain `node`
+ * by default, as a user would run fineTune; `workerFlags` gives it the worker's Node flags (WORKER_NODE_FLAGS), so the
+ * difference to a system run is the tracking alone.
+ */
+export function standaloneRun(spec: Omit<SystemRunSpec, "subscribers">, options: { gcEachEpoch?: boolean; workerFlags?: boolean } = {}): Promise<any> {
   return new Promise((resolve, reject) => {
-    const execArgv = [...childExecArgv(), ...(options.gcEachEpoch ? ["--expose-gc"] : [])];
+    const execArgv = [...childExecArgv(), ...(options.gcEachEpoch ? ["--expose-gc"] : []), ...(options.workerFlags ? WORKER_NODE_FLAGS : [])];
     const child = fork(path.join(HERE, "train-standalone.ts"), [JSON.stringify(spec)], { execArgv, cwd: BENCH_DIR, stdio: ["ignore", "pipe", "inherit", "ipc"] });
     let out = "";
     child.stdout!.on("data", (d) => (out += String(d)));

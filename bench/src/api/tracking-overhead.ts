@@ -5,6 +5,11 @@
  *
  *   pnpm --filter @tunelab/bench tracking-overhead [--epochs 300] [--batch 2] [--subscribers 100] [--repeat 10]
  *     [--dataset iris] [--base-model NAME] [--freeze-up-to INDEX] [--lr 0.01] [--backend cpu|wasm]
+ *     [--standalone plain|worker-flags]
+ *
+ * The worker runs with its Node flags (apps/worker/src/node-flags.ts). The standalone run is plain `node`, as a user
+ * would run fineTune; `--standalone worker-flags` gives it the worker's flags too, so the difference is the tracking
+ * alone (the API, Postgres, the subscribers and the worker's main thread), not how V8 is set up.
  *
  * iris with batch 2: 60 steps per epoch, ~15 epochs/s and ~20 s of training on a quiet 2-core machine (more reports per
  * second than a real run, so the overhead measured is an upper bound).
@@ -20,6 +25,7 @@ import { arg, machineInfo, publish, round, table, warnIfBusy } from "./common";
 import { median, pairedOverhead, verdict } from "./paired-overhead";
 import { type ThreadSchedstat, waitPercent } from "./schedstat";
 import { standaloneRun, systemRun } from "./system-run";
+import { WORKER_NODE_FLAGS } from "@tunelab/worker/node-flags";
 
 const EPOCHS = Number(arg("epochs", "300"));
 const SUBSCRIBERS = Number(arg("subscribers", "100"));
@@ -33,6 +39,8 @@ const DATASET = arg("dataset", "iris");
 const BASE_MODEL = arg("base-model", "");
 const FREEZE_UP_TO = arg("freeze-up-to", "");
 const BACKEND = arg("backend", "cpu").toUpperCase();
+const STANDALONE = arg("standalone", "plain");
+if (STANDALONE !== "plain" && STANDALONE !== "worker-flags") throw new Error(`--standalone must be plain or worker-flags (got ${STANDALONE})`);
 if (BACKEND !== "CPU" && BACKEND !== "WASM") throw new Error(`--backend must be cpu or wasm (got ${BACKEND.toLowerCase()})`);
 const spec = {
   dataset: DATASET,
@@ -53,7 +61,7 @@ async function main() {
   const system: { wall: number; train: number; waitPct: number; trainRunSeconds: number; claimToRunning: number; runningToFirstEpoch: number; apiCpuSeconds: number; workerCpuSeconds: number; subscriberCpuSeconds: number; postgresCpuSeconds: number }[] = [];
   const raw: unknown[] = [];
   const runStandalone = async (i: number) => {
-    const s = await standaloneRun(spec as never);
+    const s = await standaloneRun(spec as never, { workerFlags: STANDALONE === "worker-flags" });
     standalone.push({ wall: s.totalMs, train: s.trainMs, ...trainingThreadFields(s.trainingThread), processCpuSeconds: s.processCpuSeconds });
     console.log(`standalone #${i + 1}: wall ${round(s.totalMs / 1000, 2)} s, training ${round(s.trainMs / 1000, 2)} s`);
     return s;
@@ -101,17 +109,17 @@ async function main() {
       ],
     ) +
     `\n\nSystem run breakdown (median): claim to RUNNING ${round(median(system.map((s) => s.claimToRunning)), 0)} ms, RUNNING to first epoch ${round(median(system.map((s) => s.runningToFirstEpoch)), 0)} ms; CPU over the run: API process ${round(median(system.map((s) => s.apiCpuSeconds)), 2)} s, worker process (every thread: main, trainer, V8's GC and compiler helpers; incl. startup) ${round(median(system.map((s) => s.workerCpuSeconds)), 2)} s, of which the trainer thread ${round(median(system.map((s) => s.trainRunSeconds)), 2)} s (standalone: process ${round(median(standalone.map((s) => s.processCpuSeconds)), 2)} s, its training thread ${round(median(standalone.map((s) => s.trainRunSeconds)), 2)} s), Postgres ${round(median(system.map((s) => s.postgresCpuSeconds)), 2)} s, the ${SUBSCRIBERS} subscribers' process ${round(median(system.map((s) => s.subscriberCpuSeconds)), 2)} s (on this machine only because the benchmark is: real viewers are browsers elsewhere); all of it shares the 2 cores with training.` +
-    `\n\nRun: ${DATASET} ${BASE_MODEL ? `fine-tuned from ${BASE_MODEL}` : "from scratch"}, ${spec.freeze ? `layers 0-${FREEZE_UP_TO} frozen, ` : ""}${EPOCHS} epochs, batch ${BATCH}, Adam, tfjs ${BACKEND} backend; system = one API process on a fresh Postgres database, the real worker (apps/worker, training in its worker thread) and ${SUBSCRIBERS} live runEvents subscribers in a separate process. Each pair runs standalone and system back to back, in ABBA order; the interval is a percentile bootstrap of the pairs' median (10,000 resamples). The last row is Linux's schedstat for the training thread (the standalone process's main thread; the worker's trainer thread): a ratio within each run, so the machine's speed from one run to the next cancels out; its difference is the time the API, Postgres, the subscribers and the worker's main thread took from training, in points of the training thread's time.`;
+    `\n\nRun: ${DATASET} ${BASE_MODEL ? `fine-tuned from ${BASE_MODEL}` : "from scratch"}, ${spec.freeze ? `layers 0-${FREEZE_UP_TO} frozen, ` : ""}${EPOCHS} epochs, batch ${BATCH}, Adam, tfjs ${BACKEND} backend; standalone = ${STANDALONE === "plain" ? "plain node" : "node with the worker's flags"} (${STANDALONE === "plain" ? "as a user would run fineTune" : "so the difference is the tracking alone"}); system = one API process on a fresh Postgres database, the real worker (apps/worker, training in its worker thread, with its Node flags: ${WORKER_NODE_FLAGS.join(" ")}) and ${SUBSCRIBERS} live runEvents subscribers in a separate process. Each pair runs standalone and system back to back, in ABBA order; the interval is a percentile bootstrap of the pairs' median (10,000 resamples). The last row is Linux's schedstat for the training thread (the standalone process's main thread; the worker's trainer thread): a ratio within each run, so the machine's speed from one run to the next cancels out; its difference is the time the API, Postgres, the subscribers and the worker's main thread took from training, in points of the training thread's time.`;
   console.log("\n" + md);
   // The iris stress case and a realistic run (--dataset ...) keep a block each in docs/benchmarks.md.
   const realistic = DATASET !== "iris";
   await publish(
     "tracking-overhead",
-    `Tracking overhead${realistic ? ` (${DATASET}${BASE_MODEL ? ` from ${BASE_MODEL}` : ""}, ${BACKEND})` : " (iris stress case)"}: standalone fineTune vs API + worker + live subscribers`,
+    `Tracking overhead${realistic ? ` (${DATASET}${BASE_MODEL ? ` from ${BASE_MODEL}` : ""}, ${BACKEND})` : " (iris stress case)"}: standalone fineTune${STANDALONE === "plain" ? "" : " (with the worker's Node flags)"} vs API + worker + live subscribers`,
     machine,
-    { spec, epochs: EPOCHS, subscribers: SUBSCRIBERS, standalone, system, overhead: { wall: wallPairs, train: trainPairs, trainingThreadWaitPoints: waitPairs }, raw },
+    { spec, epochs: EPOCHS, subscribers: SUBSCRIBERS, standaloneNode: STANDALONE, workerNodeFlags: WORKER_NODE_FLAGS, standalone, system, overhead: { wall: wallPairs, train: trainPairs, trainingThreadWaitPoints: waitPairs }, raw },
     md,
-    realistic ? `tracking-overhead-${DATASET}` : "tracking-overhead",
+    (realistic ? `tracking-overhead-${DATASET}` : "tracking-overhead") + (STANDALONE === "plain" ? "" : "-worker-flags"),
   );
 }
 
