@@ -33,8 +33,8 @@ ENV NODE_ENV=production DATA_DIR=/data WORKER_CACHE_DIR=/cache
 RUN mkdir -p /data /cache && chown node:node /data /cache
 USER node
 STOPSIGNAL SIGTERM
-# The worker's Node flags: apps/worker/src/node-flags.ts (one V8 helper thread beside the training thread).
-ENTRYPOINT ["node", "--v8-pool-size=1", "/app/apps/worker/dist/tunelab-worker.mjs"]
+# The worker's Node flags: apps/worker/src/node-flags.ts (one V8 helper thread beside training, a larger nursery).
+ENTRYPOINT ["node", "--v8-pool-size=1", "--max-semi-space-size=64", "/app/apps/worker/dist/tunelab-worker.mjs"]
 
 # ---- gpu: CUDA 11.2 + cuDNN 8.1 for tfjs-node-gpu, Vulkan loader for WEBGPU (Dawn) ----
 FROM nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04 AS gpu
@@ -57,5 +57,5 @@ ENV NVIDIA_VISIBLE_DEVICES=all \
 RUN useradd --create-home --uid 1000 worker && mkdir -p /data /cache && chown worker:worker /data /cache
 USER worker
 STOPSIGNAL SIGTERM
-# The worker's Node flags: apps/worker/src/node-flags.ts (one V8 helper thread beside the training thread).
-ENTRYPOINT ["node", "--v8-pool-size=1", "/app/apps/worker/dist/tunelab-worker.mjs"]
+# The worker's Node flags: apps/worker/src/node-flags.ts (one V8 helper thread beside training, a larger nursery).
+ENTRYPOINT ["node", "--v8-pool-size=1", "--max-semi-space-size=64", "/app/apps/worker/dist/tunelab-worker.mjs"]

@@ -7,7 +7,7 @@ import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
 
 /** WORKER_NODE_FLAGS of src/node-flags.ts, which says why (test/launch.test.ts keeps the two equal). */
-const NODE_FLAGS = ["--v8-pool-size=1"];
+const NODE_FLAGS = ["--v8-pool-size=1", "--max-semi-space-size=64"];
 
 const bundle = fileURLToPath(new URL("../dist/tunelab-worker.mjs", import.meta.url));
 const args = existsSync(bundle)
