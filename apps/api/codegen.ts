@@ -16,7 +16,7 @@ const config: CodegenConfig = {
         contextType: "../context#Context",
         useIndexSignature: false,
         enumsAsTypes: true,
-        scalars: { DateTime: "Date | string", JSON: "unknown" },
+        scalars: { DateTime: "Date | string", JSON: "unknown", NumberList: "number[]" },
         mappers: {
           Project: "@tunelab/db#ProjectRow",
           Dataset: "@tunelab/db#DatasetRow",
@@ -37,6 +37,8 @@ const config: CodegenConfig = {
           RunComparison: "../domain/compare-runs#RunComparisonModel",
           RunConnection: "../domain/find-runs#RunConnectionModel",
           RunEdge: "../domain/find-runs#RunEdgeModel",
+          MetricSeries: "../domain/get-run-metrics#MetricSeriesModel",
+          MetricColumns: "../domain/get-run-metrics#MetricColumnsModel",
         },
       },
     },

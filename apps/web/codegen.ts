@@ -16,7 +16,7 @@ const config: CodegenConfig = {
         documentMode: "string",
         useTypeImports: true,
         enumsAsTypes: true,
-        scalars: { DateTime: "string", JSON: "unknown" },
+        scalars: { DateTime: "string", JSON: "unknown", NumberList: "number[]" },
         avoidOptionals: { field: true, inputValue: false, object: true },
         skipTypename: false,
       },

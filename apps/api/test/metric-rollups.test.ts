@@ -64,6 +64,37 @@ describe("metric rollups", () => {
     expect(rows.map((r) => r.n)).toEqual([300, 300, 300, 300, 300]);
   });
 
+  it("serves the same points as columns (MetricColumns), each column one JSON array", async () => {
+    const both = async (m: number | null) =>
+      (
+        await api.q<any>(
+          `query($id: ID!, $m: Int) { run(id: $id) { metrics(maxPoints: $m) { key points { step value min max } columns { steps values mins maxs } } } }`,
+          { id: runId, m },
+        )
+      ).run.metrics as { key: string; points: { step: number; value: number; min: number; max: number }[]; columns: Record<"steps" | "values" | "mins" | "maxs", number[]> }[];
+    for (const m of [null, 19]) {
+      const series = await both(m);
+      expect(series.map((s) => s.key)).toEqual(["loss", "val_acc"]);
+      for (const s of series) {
+        expect(s.columns).toEqual({
+          steps: s.points.map((p) => p.step),
+          values: s.points.map((p) => p.value),
+          mins: s.points.map((p) => p.min),
+          maxs: s.points.map((p) => p.max),
+        });
+        expect(s.columns.steps.length).toBe(m ?? 300);
+      }
+    }
+    // On the wire: four plain arrays of numbers.
+    const res = await fetch(`${api.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: `{ run(id: "${runId}") { metrics(keys: ["val_acc"], maxPoints: 3) { columns { steps values } } } }` }),
+    });
+    const text = await res.text();
+    expect(text).toMatch(/"columns":\{"steps":\[\d+,\d+,\d+\],"values":\[[\d.e-]+,[\d.e-]+,[\d.e-]+\]\}/);
+  });
+
   it("keeps no rollups for a run the API launched, and reads one whose rollups stopped halfway from its points", async () => {
     await api.q<any>(LAUNCH, {
       i: { name: "short-run", datasetId: irisId, config: { learningRate: 0.01, epochs: 300, batchSize: 8, seed: 1 }, backends: ["CPU"] },

@@ -12,6 +12,27 @@ export interface MetricSeriesModel {
   points: MetricPointModel[];
 }
 
+/** A series' points as parallel columns (the MetricColumns type): one array per field instead of an object per point. */
+export interface MetricColumnsModel {
+  steps: number[];
+  values: number[];
+  mins: number[];
+  maxs: number[];
+}
+
+export function metricColumns(points: readonly MetricPointModel[]): MetricColumnsModel {
+  const n = points.length;
+  const columns: MetricColumnsModel = { steps: new Array(n), values: new Array(n), mins: new Array(n), maxs: new Array(n) };
+  for (let i = 0; i < n; i++) {
+    const p = points[i]!;
+    columns.steps[i] = p.step;
+    columns.values[i] = p.value;
+    columns.mins[i] = p.min;
+    columns.maxs[i] = p.max;
+  }
+  return columns;
+}
+
 /** The most points one series returns: also the default when no maxPoints is asked for. */
 export const MAX_POINTS_PER_SERIES = 10_000;
 /**

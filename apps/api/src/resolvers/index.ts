@@ -27,7 +27,8 @@ import { listRunEvents, streamRunEvents, streamRunUpdates } from "../domain/stre
 import { getRun } from "../domain/get-entities";
 import { badInput, unauthenticated } from "../errors";
 import type { Resolvers } from "../generated/resolvers-types";
-import { DateTime, JSONScalar } from "./scalars";
+import { metricColumns } from "../domain/get-run-metrics";
+import { DateTime, JSONScalar, NumberList } from "./scalars";
 
 const artifactUrl = (ctx: Context, id: string) => `${ctx.baseUrl}/artifacts/${id}`;
 
@@ -45,6 +46,7 @@ const eventField = (e: RunEventModel, key: string) => e.payload[key] as never;
 export const resolvers: Resolvers = {
   DateTime,
   JSON: JSONScalar,
+  NumberList,
 
   Query: {
     projects: (_p, _a, ctx) => listProjects(ctx),
@@ -188,6 +190,9 @@ export const resolvers: Resolvers = {
   },
   ClaimedRun: {
     dataset: (c) => c.dataset,
+  },
+  MetricSeries: {
+    columns: (s) => metricColumns(s.points),
   },
 };
 

@@ -49,3 +49,19 @@ export const JSONScalar = new GraphQLScalarType({
   parseValue: (v) => v,
   parseLiteral: literal,
 });
+
+/** Arrays of numbers, passed through as one value (MetricColumns). Non-finite numbers cannot be JSON, so they fail. */
+export const NumberList = new GraphQLScalarType({
+  name: "NumberList",
+  description: "A list of numbers sent as one JSON array",
+  serialize(value) {
+    if (!Array.isArray(value)) throw new GraphQLError(`NumberList cannot represent ${typeof value}`);
+    return value;
+  },
+  parseValue() {
+    throw new GraphQLError("NumberList is an output type only.");
+  },
+  parseLiteral() {
+    throw new GraphQLError("NumberList is an output type only.");
+  },
+});

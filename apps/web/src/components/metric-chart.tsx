@@ -9,6 +9,12 @@ export interface ChartPoint {
   max?: number;
 }
 
+/** A series sent as columns (MetricColumns: one array per field, index i = point i) as the chart's points. */
+export function pointsFromColumns(columns: { steps: number[]; values: number[]; mins: number[]; maxs: number[] } | undefined): ChartPoint[] {
+  if (!columns) return [];
+  return columns.steps.map((step, i) => ({ step, value: columns.values[i]!, min: columns.mins[i], max: columns.maxs[i] }));
+}
+
 export interface ChartSeries {
   label: string;
   color: string;

@@ -209,7 +209,7 @@ export type CompareRunsQueryVariables = Exact<{
 }>;
 
 
-export type CompareRunsQuery = { compareRuns: { differences: Array<{ key: string, values: Array<unknown> }>, runs: Array<{ id: string, name: string, status: RunStatus, frozenLayers: Array<string>, dataset: { id: string, name: string, version: number, classNames: Array<string> }, baseModel: { id: string, name: string, version: number } | null, config: { learningRate: number, epochs: number, batchSize: number, optimizer: Optimizer, validationSplit: number, seed: number, earlyStoppingPatience: number | null }, metrics: Array<{ key: string, points: Array<{ step: number, value: number, min: number, max: number }> }>, summary: Array<{ key: string, last: number, min: number, max: number, lastStep: number }>, evaluation: { split: string, numExamples: number, loss: number, accuracy: number, macroF1: number, confusionMatrix: Array<Array<number>>, perClass: Array<{ className: string, precision: number, recall: number, f1: number, support: number }> } | null }> } };
+export type CompareRunsQuery = { compareRuns: { differences: Array<{ key: string, values: Array<unknown> }>, runs: Array<{ id: string, name: string, status: RunStatus, frozenLayers: Array<string>, dataset: { id: string, name: string, version: number, classNames: Array<string> }, baseModel: { id: string, name: string, version: number } | null, config: { learningRate: number, epochs: number, batchSize: number, optimizer: Optimizer, validationSplit: number, seed: number, earlyStoppingPatience: number | null }, metrics: Array<{ key: string, columns: { steps: number[], values: number[], mins: number[], maxs: number[] } }>, summary: Array<{ key: string, last: number, min: number, max: number, lastStep: number }>, evaluation: { split: string, numExamples: number, loss: number, accuracy: number, macroF1: number, confusionMatrix: Array<Array<number>>, perClass: Array<{ className: string, precision: number, recall: number, f1: number, support: number }> } | null }> } };
 
 export type ModelsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -745,11 +745,11 @@ export const CompareRunsDocument = new TypedDocumentString(`
       frozenLayers
       metrics(maxPoints: $maxPoints) {
         key
-        points {
-          step
-          value
-          min
-          max
+        columns {
+          steps
+          values
+          mins
+          maxs
         }
       }
       summary {

@@ -154,7 +154,7 @@ export const CompareRunsQuery = graphql(`
         baseModel { id name version }
         config { learningRate epochs batchSize optimizer validationSplit seed earlyStoppingPatience }
         frozenLayers
-        metrics(maxPoints: $maxPoints) { key points { step value min max } }
+        metrics(maxPoints: $maxPoints) { key columns { steps values mins maxs } }
         summary { key last min max lastStep }
         evaluation {
           split

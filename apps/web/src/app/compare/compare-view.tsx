@@ -6,7 +6,7 @@ import type { CompareRunsQuery as CompareResult } from "@/gql/graphql";
 import { useQuery } from "@/lib/api-context";
 import { CompareRunsQuery } from "@/lib/documents";
 import { fmtInt, fmtNum, fmtPct } from "@/lib/format";
-import { MetricChart, PALETTE } from "@/components/metric-chart";
+import { MetricChart, PALETTE, pointsFromColumns } from "@/components/metric-chart";
 import { Empty, ErrorBox, Loading, StatusBadge } from "@/components/states";
 
 type CRun = CompareResult["compareRuns"]["runs"][number];
@@ -147,7 +147,7 @@ export function CompareView() {
                 title={k}
                 testId={`compare-chart-${k}`}
                 bands
-                series={runs.map((r, i) => ({ label: r.name, color: color(i), points: r.metrics.find((m) => m.key === k)?.points ?? [] }))}
+                series={runs.map((r, i) => ({ label: r.name, color: color(i), points: pointsFromColumns(r.metrics.find((m) => m.key === k)?.columns) }))}
               />
             ))}
           </div>
