@@ -6,6 +6,7 @@ import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { WORKER_NODE_FLAGS } from "../../src/node-flags";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const workerDir = path.resolve(here, "../..");
@@ -51,9 +52,10 @@ export class Proc {
     env: Record<string, string>,
     cwd: string,
     logFile: string,
+    nodeFlags: readonly string[] = [],
   ) {
     const log = createWriteStream(logFile, { flags: "a" });
-    this.child = spawn(process.execPath, ["--import", tsxLoader, entry, ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    this.child = spawn(process.execPath, [...nodeFlags, "--import", tsxLoader, entry, ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let buffered = "";
     this.child.stdout!.on("data", (chunk: Buffer) => {
       log.write(chunk);
@@ -221,7 +223,10 @@ export interface RunView {
 
 export const lossSteps = (run: RunView) => run.metrics.find((m) => m.key === "loss")?.points.map((p) => p.step) ?? [];
 
-/** A worker process (`src/main.ts`) against an API; DATA_DIR is the API's, so it authenticates with the token file. */
+/**
+ * A worker process (`src/main.ts`, with the worker's Node flags as in production) against an API; DATA_DIR is the
+ * API's, so it authenticates with the token file.
+ */
 export function startWorker(api: ApiServer, name: string, env: Record<string, string> = {}): Proc {
   return new Proc(
     name,
@@ -230,5 +235,6 @@ export function startWorker(api: ApiServer, name: string, env: Record<string, st
     { WORKER_API_URL: api.url, DATA_DIR: api.dataDir, WORKER_NAME: name, WORKER_BACKENDS: "cpu", WORKER_POLL_SECONDS: "0.2", LOG_LEVEL: "debug", ...env },
     workerDir,
     path.join(api.dataDir, `${name}.log`),
+    WORKER_NODE_FLAGS,
   );
 }
