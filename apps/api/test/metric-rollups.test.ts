@@ -1,6 +1,7 @@
 import { REPORT_ROLLUPS_ABOVE_EPOCHS, rowsOf } from "@tunelab/db";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NumberList } from "../src/resolvers/scalars";
 import { datasetId, startTestApi, type TestApi } from "./helpers";
 import { LAUNCH, TestWorker } from "./worker-client";
 
@@ -93,6 +94,12 @@ describe("metric rollups", () => {
     });
     const text = await res.text();
     expect(text).toMatch(/"columns":\{"steps":\[\d+,\d+,\d+\],"values":\[[\d.e-]+,[\d.e-]+,[\d.e-]+\]\}/);
+  });
+
+  it("NumberList carries finite numbers only, as Float does, and never comes in", () => {
+    expect(NumberList.serialize([1, 2.5, -3e-7])).toEqual([1, 2.5, -3e-7]);
+    for (const bad of [[1, Number.NaN], [Number.POSITIVE_INFINITY], ["1"], "1,2"]) expect(() => NumberList.serialize(bad)).toThrow(/NumberList cannot represent/);
+    expect(() => NumberList.parseValue([1])).toThrow(/output type only/);
   });
 
   it("keeps no rollups for a run the API launched, and reads one whose rollups stopped halfway from its points", async () => {

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   if (missingFlags.length > 0)
     logger.warn(
       { missing: missingFlags },
-      "node was started without the worker's flags: V8's helper threads will compete with training for the CPUs. Start the worker with `tunelab-worker`, `pnpm start` or `node " +
+      "node was started without the worker's flags: training runs slower, beside more V8 helper threads than it leaves cores for. Start the worker with `tunelab-worker`, `pnpm start` or `node " +
         WORKER_NODE_FLAGS.join(" ") +
         " ...` (src/node-flags.ts)",
     );

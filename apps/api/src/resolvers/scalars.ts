@@ -50,12 +50,17 @@ export const JSONScalar = new GraphQLScalarType({
   parseLiteral: literal,
 });
 
-/** Arrays of numbers, passed through as one value (MetricColumns). Non-finite numbers cannot be JSON, so they fail. */
+/**
+ * Arrays of finite numbers, passed through as one value (MetricColumns). A non-finite number fails as it does for
+ * Float (JSON would turn it into null without a word).
+ */
 export const NumberList = new GraphQLScalarType({
   name: "NumberList",
   description: "A list of numbers sent as one JSON array",
   serialize(value) {
     if (!Array.isArray(value)) throw new GraphQLError(`NumberList cannot represent ${typeof value}`);
+    for (const v of value as unknown[])
+      if (typeof v !== "number" || !Number.isFinite(v)) throw new GraphQLError(`NumberList cannot represent ${String(v)}`);
     return value;
   },
   parseValue() {
