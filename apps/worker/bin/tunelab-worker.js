@@ -10,9 +10,7 @@ import { fileURLToPath } from "node:url";
 const NODE_FLAGS = ["--v8-pool-size=1", "--max-semi-space-size=64"];
 
 const bundle = fileURLToPath(new URL("../dist/tunelab-worker.mjs", import.meta.url));
-const args = existsSync(bundle)
-  ? [...NODE_FLAGS, bundle]
-  : [fileURLToPath(import.meta.resolve("tsx/cli")), ...NODE_FLAGS, fileURLToPath(new URL("../src/main.ts", import.meta.url))];
+const args = existsSync(bundle) ? [...NODE_FLAGS, bundle] : [tsxCli(), ...NODE_FLAGS, fileURLToPath(new URL("../src/main.ts", import.meta.url))];
 const child = spawn(process.execPath, [...args, ...process.argv.slice(2)], { stdio: "inherit" });
 // Ctrl-C in a terminal reaches the worker itself (same process group), and a second one would make it quit without
 // handing its run back: not passed on. A supervisor's SIGTERM or SIGHUP to this process is.
@@ -23,3 +21,12 @@ child.on("error", (error) => {
   process.exit(1);
 });
 child.on("exit", (code, signal) => process.exit(code ?? 128 + (signal ? constants.signals[signal] : 0)));
+
+function tsxCli() {
+  try {
+    return fileURLToPath(import.meta.resolve("tsx/cli"));
+  } catch {
+    console.error("tunelab-worker: no build (dist/tunelab-worker.mjs) and no tsx to run the source: run `pnpm --filter @tunelab/worker build`, or install the worker's dev dependencies.");
+    process.exit(1);
+  }
+}
