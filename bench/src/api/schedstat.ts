@@ -43,3 +43,44 @@ export function busiestThreadSchedstat(pid: number): ThreadSchedstat | undefined
 
 /** Percent of the thread's runnable time spent waiting for a CPU. */
 export const waitPercent = (s: ThreadSchedstat) => (100 * s.waitSeconds) / (s.runSeconds + s.waitSeconds);
+
+/** A process's threads by role: the training thread (the busiest), the main thread, and every other thread together. */
+export interface ThreadBreakdown {
+  training: { runSeconds: number; waitSeconds: number };
+  main: { runSeconds: number; waitSeconds: number };
+  /** V8's helper threads (garbage collection, compilation), libuv's pool and the like, summed. */
+  others: { count: number; runSeconds: number; waitSeconds: number };
+}
+
+/**
+ * Every thread's schedstat, grouped by role. Shows what shares the cores with training inside its own process: the
+ * ninth session found V8's four helper threads each waiting as long for a CPU as they ran, beside the training thread
+ * (docs/benchmarks.md). undefined where /proc has no schedstat. Where the main thread trains, it counts as training.
+ */
+export function threadBreakdown(pid: number): ThreadBreakdown | undefined {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
+  const threads: ThreadSchedstat[] = [];
+  for (const tid of tids) {
+    try {
+      const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").trim().split(/\s+/).map(Number);
+      if (Number.isFinite(run) && Number.isFinite(wait)) threads.push({ tid: Number(tid), runSeconds: run! / 1e9, waitSeconds: wait! / 1e9 });
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  if (threads.length === 0) return undefined;
+  const training = threads.reduce((a, b) => (b.runSeconds > a.runSeconds ? b : a));
+  const main = threads.find((t) => t.tid === pid && t !== training);
+  const rest = threads.filter((t) => t !== training && t !== main);
+  const sum = (list: ThreadSchedstat[], k: "runSeconds" | "waitSeconds") => list.reduce((n, t) => n + t[k], 0);
+  return {
+    training: { runSeconds: training.runSeconds, waitSeconds: training.waitSeconds },
+    main: { runSeconds: main?.runSeconds ?? 0, waitSeconds: main?.waitSeconds ?? 0 },
+    others: { count: rest.length, runSeconds: sum(rest, "runSeconds"), waitSeconds: sum(rest, "waitSeconds") },
+  };
+}

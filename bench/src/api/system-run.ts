@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { WORKER_NODE_FLAGS } from "@tunelab/worker/node-flags";
 import WebSocket from "ws";
 import pg from "pg";
-import { busiestThreadSchedstat, type ThreadSchedstat } from "./schedstat";
+import { busiestThreadSchedstat, threadBreakdown, type ThreadBreakdown, type ThreadSchedstat } from "./schedstat";
 import { BENCH_DIR, childExecArgv, cpuSince, freshDatabase, Gql, LAUNCH, nowMs, postgresBackendCpu, procCpuSeconds, procMemory, REPO_ROOT, startApiProcess, WORKER_TOKEN } from "./common";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -46,6 +46,8 @@ export interface SystemRunResult {
   postgresCpuSeconds: number;
   /** The worker's busiest thread (the trainer's thread): time on a CPU and waiting for one, over its life. */
   trainingThread?: ThreadSchedstat;
+  /** The worker's threads by role (training, main, V8's helpers and the rest) over its life. */
+  workerThreads?: ThreadBreakdown;
   frozenLayers: string[];
   error?: string;
 }
@@ -128,6 +130,7 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
     result.workerPeakRssMiB = procMemory(workerPid).peakMiB;
     result.workerCpuSeconds = procCpuSeconds(workerPid);
     result.trainingThread = busiestThreadSchedstat(workerPid);
+    result.workerThreads = threadBreakdown(workerPid);
     result.apiCpuSeconds = api.cpuSeconds() - apiCpu0;
     if (subs?.pid) result.subscriberCpuSeconds = procCpuSeconds(subs.pid);
     result.postgresCpuSeconds = cpuSince(pg0, await postgresBackendCpu(stats_, db.name));

@@ -23,7 +23,7 @@
  */
 import { arg, machineInfo, publish, round, table, warnIfBusy } from "./common";
 import { median, pairedOverhead, verdict } from "./paired-overhead";
-import { type ThreadSchedstat, waitPercent } from "./schedstat";
+import { type ThreadBreakdown, type ThreadSchedstat, waitPercent } from "./schedstat";
 import { standaloneRun, systemRun } from "./system-run";
 import { WORKER_NODE_FLAGS } from "@tunelab/worker/node-flags";
 
@@ -53,16 +53,28 @@ const spec = {
 /** The training thread's numbers for a table row; NaN where /proc has no schedstat. */
 const trainingThreadFields = (t: ThreadSchedstat | undefined) => ({ waitPct: t ? waitPercent(t) : NaN, trainRunSeconds: t?.runSeconds ?? NaN });
 
+/** Medians of the threads' CPU and CPU wait by role (schedstat.ts threadBreakdown): what runs beside training in its own process. */
+function threadsLine(label: string, runs: { threads?: ThreadBreakdown }[]): string {
+  const withThreads = runs.flatMap((r) => (r.threads ? [r.threads] : []));
+  if (withThreads.length === 0) return "";
+  const m = (f: (t: ThreadBreakdown) => number) => round(median(withThreads.map(f)), 2);
+  return (
+    `\n\nThreads of the ${label} (median over the run, s on a CPU / s waiting for one): training ${m((t) => t.training.runSeconds)} / ${m((t) => t.training.waitSeconds)}` +
+    (withThreads.every((t) => t.main.runSeconds === 0) ? " (the main thread)" : `, main ${m((t) => t.main.runSeconds)} / ${m((t) => t.main.waitSeconds)}`) +
+    `, the ${m((t) => t.others.count)} others (V8's helpers for garbage collection and compilation, libuv's pool) together ${m((t) => t.others.runSeconds)} / ${m((t) => t.others.waitSeconds)}.`
+  );
+}
+
 async function main() {
   const machine = await machineInfo();
   warnIfBusy(machine);
   // waitPct: the training thread's share of its runnable time spent waiting for a CPU (schedstat.ts); NaN without /proc.
-  const standalone: { wall: number; train: number; waitPct: number; trainRunSeconds: number; processCpuSeconds: number }[] = [];
-  const system: { wall: number; train: number; waitPct: number; trainRunSeconds: number; claimToRunning: number; runningToFirstEpoch: number; apiCpuSeconds: number; workerCpuSeconds: number; subscriberCpuSeconds: number; postgresCpuSeconds: number }[] = [];
+  const standalone: { wall: number; train: number; waitPct: number; trainRunSeconds: number; processCpuSeconds: number; threads?: ThreadBreakdown }[] = [];
+  const system: { wall: number; train: number; waitPct: number; trainRunSeconds: number; claimToRunning: number; runningToFirstEpoch: number; apiCpuSeconds: number; workerCpuSeconds: number; subscriberCpuSeconds: number; postgresCpuSeconds: number; threads?: ThreadBreakdown }[] = [];
   const raw: unknown[] = [];
   const runStandalone = async (i: number) => {
     const s = await standaloneRun(spec as never, { workerFlags: STANDALONE === "worker-flags" });
-    standalone.push({ wall: s.totalMs, train: s.trainMs, ...trainingThreadFields(s.trainingThread), processCpuSeconds: s.processCpuSeconds });
+    standalone.push({ wall: s.totalMs, train: s.trainMs, ...trainingThreadFields(s.trainingThread), processCpuSeconds: s.processCpuSeconds, threads: s.threads });
     console.log(`standalone #${i + 1}: wall ${round(s.totalMs / 1000, 2)} s, training ${round(s.trainMs / 1000, 2)} s`);
     return s;
   };
@@ -70,7 +82,7 @@ async function main() {
     const r = await systemRun({ ...spec, subscribers: SUBSCRIBERS } as never);
     if (r.status !== "SUCCEEDED") throw new Error(`system run ended ${r.status}: ${r.error}`);
     const last = r.epochs[r.epochs.length - 1]!.t;
-    system.push({ wall: r.finishedAt - r.preparingAt, train: last - r.runningAt, ...trainingThreadFields(r.trainingThread), claimToRunning: r.runningAt - r.preparingAt, runningToFirstEpoch: r.epochs[0]!.t - r.runningAt, apiCpuSeconds: r.apiCpuSeconds, workerCpuSeconds: r.workerCpuSeconds, subscriberCpuSeconds: r.subscriberCpuSeconds, postgresCpuSeconds: r.postgresCpuSeconds });
+    system.push({ wall: r.finishedAt - r.preparingAt, train: last - r.runningAt, ...trainingThreadFields(r.trainingThread), claimToRunning: r.runningAt - r.preparingAt, runningToFirstEpoch: r.epochs[0]!.t - r.runningAt, apiCpuSeconds: r.apiCpuSeconds, workerCpuSeconds: r.workerCpuSeconds, subscriberCpuSeconds: r.subscriberCpuSeconds, postgresCpuSeconds: r.postgresCpuSeconds, threads: r.workerThreads });
     console.log(`system #${i + 1}: wall ${round((r.finishedAt - r.preparingAt) / 1000, 2)} s, training ${round((last - r.runningAt) / 1000, 2)} s (${r.epochs.length} epochs seen); CPU: API ${round(r.apiCpuSeconds, 2)} s, worker ${round(r.workerCpuSeconds, 2)} s, subscribers ${round(r.subscriberCpuSeconds, 2)} s, Postgres ${round(r.postgresCpuSeconds, 2)} s`);
     return r;
   };
@@ -109,6 +121,8 @@ async function main() {
       ],
     ) +
     `\n\nSystem run breakdown (median): claim to RUNNING ${round(median(system.map((s) => s.claimToRunning)), 0)} ms, RUNNING to first epoch ${round(median(system.map((s) => s.runningToFirstEpoch)), 0)} ms; CPU over the run: API process ${round(median(system.map((s) => s.apiCpuSeconds)), 2)} s, worker process (every thread: main, trainer, V8's GC and compiler helpers; incl. startup) ${round(median(system.map((s) => s.workerCpuSeconds)), 2)} s, of which the trainer thread ${round(median(system.map((s) => s.trainRunSeconds)), 2)} s (standalone: process ${round(median(standalone.map((s) => s.processCpuSeconds)), 2)} s, its training thread ${round(median(standalone.map((s) => s.trainRunSeconds)), 2)} s), Postgres ${round(median(system.map((s) => s.postgresCpuSeconds)), 2)} s, the ${SUBSCRIBERS} subscribers' process ${round(median(system.map((s) => s.subscriberCpuSeconds)), 2)} s (on this machine only because the benchmark is: real viewers are browsers elsewhere); all of it shares the 2 cores with training.` +
+    threadsLine("standalone process", standalone) +
+    threadsLine("worker process", system) +
     `\n\nRun: ${DATASET} ${BASE_MODEL ? `fine-tuned from ${BASE_MODEL}` : "from scratch"}, ${spec.freeze ? `layers 0-${FREEZE_UP_TO} frozen, ` : ""}${EPOCHS} epochs, batch ${BATCH}, Adam, tfjs ${BACKEND} backend; standalone = ${STANDALONE === "plain" ? "plain node" : "node with the worker's flags"} (${STANDALONE === "plain" ? "as a user would run fineTune" : "so the difference is the tracking alone"}); system = one API process on a fresh Postgres database, the real worker (apps/worker, training in its worker thread, with its Node flags: ${WORKER_NODE_FLAGS.join(" ")}) and ${SUBSCRIBERS} live runEvents subscribers in a separate process. Each pair runs standalone and system back to back, in ABBA order; the interval is a percentile bootstrap of the pairs' median (10,000 resamples). The last row is Linux's schedstat for the training thread (the standalone process's main thread; the worker's trainer thread): a ratio within each run, so the machine's speed from one run to the next cancels out; its difference is the time the API, Postgres, the subscribers and the worker's main thread took from training, in points of the training thread's time.`;
   console.log("\n" + md);
   // The iris stress case and a realistic run (--dataset ...) keep a block each in docs/benchmarks.md.

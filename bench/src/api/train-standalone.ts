@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { fineTune, loadBuiltinBaseModel, loadDataset } from "@tunelab/trainer";
 import { selectBackend } from "@tunelab/trainer/backends";
-import { busiestThreadSchedstat } from "./schedstat";
+import { busiestThreadSchedstat, threadBreakdown } from "./schedstat";
 
 interface Spec {
   dataset: string;
@@ -58,6 +58,7 @@ process.stdout.write(
       evaluation: { accuracy: result.evaluation.accuracy, loss: result.evaluation.loss },
       tensorsAfter: tf.memory().numTensors,
       trainingThread: busiestThreadSchedstat(process.pid),
+      threads: threadBreakdown(process.pid),
       // Every thread of this process (user + system), to set against the training thread's own time.
       processCpuSeconds: cpuSeconds(process.cpuUsage()),
       epochs,
