@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { WORKER_NODE_FLAGS } from "@tunelab/worker/node-flags";
 import WebSocket from "ws";
 import pg from "pg";
-import { busiestThreadSchedstat, threadBreakdown, type ThreadBreakdown, type ThreadSchedstat } from "./schedstat";
+import { threadBreakdown, type ThreadBreakdown, type ThreadSchedstat } from "./schedstat";
 import { BENCH_DIR, childExecArgv, cpuSince, freshDatabase, Gql, LAUNCH, nowMs, postgresBackendCpu, procCpuSeconds, procMemory, REPO_ROOT, startApiProcess, WORKER_TOKEN } from "./common";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -129,8 +129,8 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
     await Promise.race([finished, workerExit, timeout]);
     result.workerPeakRssMiB = procMemory(workerPid).peakMiB;
     result.workerCpuSeconds = procCpuSeconds(workerPid);
-    result.trainingThread = busiestThreadSchedstat(workerPid);
     result.workerThreads = threadBreakdown(workerPid);
+    result.trainingThread = result.workerThreads?.training;
     result.apiCpuSeconds = api.cpuSeconds() - apiCpu0;
     if (subs?.pid) result.subscriberCpuSeconds = procCpuSeconds(subs.pid);
     result.postgresCpuSeconds = cpuSince(pg0, await postgresBackendCpu(stats_, db.name));

@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { fineTune, loadBuiltinBaseModel, loadDataset } from "@tunelab/trainer";
 import { selectBackend } from "@tunelab/trainer/backends";
-import { busiestThreadSchedstat, threadBreakdown } from "./schedstat";
+import { threadBreakdown } from "./schedstat";
 
 interface Spec {
   dataset: string;
@@ -44,6 +44,8 @@ const result = await fineTune({
 });
 const tEnd = now();
 base?.model.dispose();
+// The training thread (this process's busiest) and every thread by role, from one reading of /proc.
+const threads = threadBreakdown(process.pid);
 process.stdout.write(
   JSON.stringify({
     result: {
@@ -57,8 +59,8 @@ process.stdout.write(
       frozenLayers: result.frozenLayers,
       evaluation: { accuracy: result.evaluation.accuracy, loss: result.evaluation.loss },
       tensorsAfter: tf.memory().numTensors,
-      trainingThread: busiestThreadSchedstat(process.pid),
-      threads: threadBreakdown(process.pid),
+      trainingThread: threads?.training,
+      threads,
       // Every thread of this process (user + system), to set against the training thread's own time.
       processCpuSeconds: cpuSeconds(process.cpuUsage()),
       epochs,
