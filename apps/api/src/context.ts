@@ -1,4 +1,4 @@
-import type { DbHandle } from "@tunelab/db";
+import type { DbHandle, ReportQueue } from "@tunelab/db";
 import type { ArtifactStore } from "./artifacts/store";
 import type { RunEventModel } from "./domain/run-event-types";
 import type { Env } from "./env";
@@ -13,6 +13,8 @@ export interface Services {
   store: ArtifactStore;
   bus: EventBus;
   log: Logger;
+  /** Workers' epoch reports to the database, several per statement under load (reportEpochs). */
+  reports: ReportQueue;
 }
 
 /** Per-operation context handed to resolvers. */

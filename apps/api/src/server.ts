@@ -6,10 +6,9 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import { makeExecutableSchema } from "@graphql-tools/schema";
-import type { DbHandle } from "@tunelab/db";
-import { artifacts } from "@tunelab/db";
+import { artifacts, type DbHandle, ReportQueue } from "@tunelab/db";
 import { eq } from "drizzle-orm";
-import { createSourceEventStream, execute, GraphQLError, type GraphQLSchema, specifiedRules, validate } from "graphql";
+import { createSourceEventStream, execute, GraphQLError, type GraphQLSchema, specifiedRules } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { type WebSocket, WebSocketServer } from "ws";
 import { type ArtifactStore, LocalArtifactStore } from "./artifacts/store";
@@ -21,6 +20,7 @@ import { ensureWorkerToken, TokenVerifier } from "./domain/worker-tokens";
 import type { Env } from "./env";
 import { AppError, formatError, httpStatusFor, isUuid } from "./errors";
 import { coalesceSends, textChannelOf } from "./http/coalesce-sends";
+import { cachedDocuments } from "./ws-document-cache";
 import { graphiqlPage, serveGraphiqlAsset } from "./http/graphiql";
 import { createLoaders } from "./loaders";
 import type { Logger } from "./logger";
@@ -46,12 +46,21 @@ export async function buildSchema(): Promise<GraphQLSchema> {
   return makeExecutableSchema({ typeDefs: await loadTypeDefs(), resolvers: resolvers as never });
 }
 
+/**
+ * Report statements in flight at once (ReportQueue): on Postgres a second one once what waits is large (its default
+ * parallelAboveValues), so that two backends write points at the same time; PGlite has one connection.
+ */
+function reportStatementsInFlight(handle: DbHandle): number {
+  return handle.driver === "postgres" ? 2 : 1;
+}
+
 /** Starts the one HTTP server: GraphQL over HTTP and WebSocket at /graphql, artifact routes, GraphiQL, /healthz. */
 export async function startApiServer(opts: StartOptions): Promise<ApiServer> {
   const { env, handle, log } = opts;
   const store = opts.store ?? new LocalArtifactStore(path.join(env.dataDir, "artifacts"));
   const bus = new EventBus(handle, log);
-  const services: Services = { env, handle, store, bus, log };
+  const reports = new ReportQueue(handle.db, { maxInFlight: reportStatementsInFlight(handle) });
+  const services: Services = { env, handle, store, bus, log, reports };
   const tokens = new TokenVerifier(handle.db);
 
   await ensureWorkerToken(handle.db, env.dataDir, env.workerToken, log);
@@ -115,7 +124,7 @@ export async function startApiServer(opts: StartOptions): Promise<ApiServer> {
         { createSourceEventStream, execute },
         { subscriberOf: (context) => (typeof context === "object" && context !== null ? subscribers.get(context) : undefined) },
       ),
-      validate: (schema, document) => validate(schema, document, [...specifiedRules, ...protection.validationRules]),
+      ...cachedDocuments([...specifiedRules, ...protection.validationRules]),
       context: async (ctx, id) => {
         const { request: req, socket } = ctx.extra as { request?: IncomingMessage; socket?: WebSocket };
         const auth = (ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization) as string | undefined;

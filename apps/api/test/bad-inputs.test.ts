@@ -160,12 +160,15 @@ describe("bad inputs", () => {
       });
     const unknown = await errorOf(`subscription { runEvents(runId: "00000000-0000-4000-8000-000000000009") { __typename } }`);
     expect(unknown[0]).toMatchObject({ message: expect.stringMatching(/No run/), extensions: { code: "NOT_FOUND" } });
-    const deep = await errorOf(
-      `subscription { runUpdated { baseModel { parent { parent { parent { parent { parent { parent { parent { parent { parent { parent { parent { id } } } } } } } } } } } } } }`,
-    );
+    const deepQuery = `subscription { runUpdated { baseModel { parent { parent { parent { parent { parent { parent { parent { parent { parent { parent { parent { id } } } } } } } } } } } } } }`;
+    const deep = await errorOf(deepQuery);
     expect(JSON.stringify(deep)).toMatch(/depth limit/i);
     const badField = await errorOf(`subscription { runUpdated { nope } }`);
     expect(JSON.stringify(badField)).toMatch(/Cannot query field/);
+    // Sent again, each is refused the same way: a document's parse and validation are kept per process
+    // (ws-document-cache.ts), its errors included.
+    expect(await errorOf(`subscription { runUpdated { nope } }`)).toEqual(badField);
+    expect(JSON.stringify(await errorOf(deepQuery))).toMatch(/depth limit/i);
     expect((await api.q<any>(`{ projects { name } }`)).projects).toHaveLength(1);
   });
 

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { bundleNodeEntry } from "@tunelab/api/bundle";
 import { API_NODE_FLAGS } from "@tunelab/api/node-flags";
 import pg from "pg";
+import WebSocket from "ws";
 
 export const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const REPO_ROOT = path.resolve(BENCH_DIR, "..");
@@ -450,4 +451,58 @@ export async function workerWithRunningRun(api: Gql, datasetId: string, name: st
 export function warnIfBusy(m: MachineInfo) {
   if (m.loadAvgStart[0]! > 1.2)
     console.warn(`note: load average ${m.loadAvgStart[0]} > 1.2 at start: other work shares the CPUs; numbers will be pessimistic.`);
+}
+
+/**
+ * A worker's persistent GraphQL connection over graphql-ws (the graphql-transport-ws protocol): operations (queries and
+ * mutations) sent as `subscribe` messages on one WebSocket, each answered by one `next` and a `complete`. The worker
+ * token goes once, in connection_init.
+ */
+export class GqlSocket {
+  private nextId = 1;
+  private readonly pending = new Map<string, { resolve: (v: any) => void; reject: (e: Error) => void; data?: any; errors?: any }>();
+  private constructor(private readonly socket: WebSocket) {
+    socket.on("message", (raw) => {
+      const msg = JSON.parse(String(raw)) as { id?: string; type: string; payload?: any };
+      const p = msg.id ? this.pending.get(msg.id) : undefined;
+      if (!p) return;
+      if (msg.type === "next") {
+        p.data = msg.payload?.data;
+        p.errors = msg.payload?.errors;
+      } else if (msg.type === "error") {
+        this.pending.delete(msg.id!);
+        p.reject(new Error(`GraphQL errors: ${JSON.stringify(msg.payload).slice(0, 2000)}`));
+      } else if (msg.type === "complete") {
+        this.pending.delete(msg.id!);
+        if (p.errors?.length) p.reject(new Error(`GraphQL errors: ${JSON.stringify(p.errors).slice(0, 2000)}`));
+        else p.resolve(p.data);
+      }
+    });
+  }
+
+  static async open(httpUrl: string, token: string | null = WORKER_TOKEN): Promise<GqlSocket> {
+    const socket = new WebSocket(`${httpUrl.replace(/^http/, "ws")}/graphql`, "graphql-transport-ws");
+    await new Promise<void>((resolve, reject) => {
+      socket.once("error", reject);
+      socket.once("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: token ? { authorization: `Bearer ${token}` } : {} })));
+      socket.once("message", (raw) => {
+        const msg = JSON.parse(String(raw)) as { type: string };
+        if (msg.type === "connection_ack") resolve();
+        else reject(new Error(`expected connection_ack, got ${String(raw).slice(0, 200)}`));
+      });
+    });
+    return new GqlSocket(socket);
+  }
+
+  q<T = any>(query: string, variables?: Record<string, unknown>): Promise<T> {
+    const id = String(this.nextId++);
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.socket.send(JSON.stringify({ id, type: "subscribe", payload: { query, variables } }));
+    });
+  }
+
+  close(): void {
+    this.socket.close();
+  }
 }

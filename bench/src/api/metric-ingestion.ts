@@ -23,6 +23,7 @@ import {
   epochMetrics,
   freshDatabase,
   Gql,
+  GqlSocket,
   machineInfo,
   nowMs,
   postgresBackendCpu,
@@ -49,6 +50,8 @@ const SLICES = Math.max(1, Math.round(SECONDS / SLICE));
 const WORKERS = Number(arg("workers", "4"));
 const BATCHES = arg("batches", "1,10,100").split(",").map(Number);
 const ROUNDS = Number(arg("rounds", "1"));
+const TRANSPORT = arg("transport", "http");
+if (TRANSPORT !== "http" && TRANSPORT !== "ws") throw new Error(`--transport must be http or ws (got ${TRANSPORT})`);
 /** The most epochs a run may have (the API's limit); a run's epochs are reported up to it. */
 const MAX_EPOCHS = 1000;
 for (const b of BATCHES) if (!(b >= 1 && MAX_EPOCHS % b === 0)) throw new Error(`--batches: each must divide ${MAX_EPOCHS} (got ${b})`);
@@ -125,6 +128,7 @@ async function main() {
   try {
     const gql = new Gql(api.url);
     const datasetId = await datasetIdByName(gql, "iris");
+    const sockets = TRANSPORT === "ws" ? await Promise.all(Array.from({ length: WORKERS }, () => GqlSocket.open(api.url))) : [];
     console.log(`API ${api.url} (pid ${api.pid}) on ${db.name}; ${WORKERS} concurrent workers, ${SECONDS} s per phase`);
 
     for (const batch of BATCHES) {
@@ -155,7 +159,7 @@ async function main() {
           if (!run) throw new Error(`client ${c} used all ${runsPerClient} runs held for this phase; raise the estimate in metric-ingestion.ts`);
           const offset = Math.floor((first - 1) / MAX_EPOCHS) * MAX_EPOCHS;
           const epochs = Array.from({ length: n }, (_, i) => ({ epoch: first - offset + i, metrics: epochMetrics(first + i) }));
-          await gql.q(REPORT_EPOCHS, { w: run.workerId, r: run.runId, e: epochs });
+          await (sockets[c] ?? gql).q(REPORT_EPOCHS, { w: run.workerId, r: run.runId, e: epochs });
         };
 
         const tally = { raw: emptyTally(), api: emptyTally() };

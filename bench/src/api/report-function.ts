@@ -5,12 +5,15 @@
  * same points, per call, and Postgres's own per-function timings (track_functions = 'pl') of the report function and
  * the functions it calls. metric-ingestion measures throughput under load; this says which part of the report to cut.
  *
- *   pnpm --filter @tunelab/bench report-function [--batches 1,10,100] [--calls 300]
+ * With --group G (default 4), the same reports are also sent G at a time, G runs per statement, as the API's
+ * ReportQueue sends the reports that waited while another statement was in flight (reportEpochsBatch).
+ *
+ *   pnpm --filter @tunelab/bench report-function [--batches 1,10,100] [--calls 300] [--group 4]
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { openPostgres, reportEpochsAtomically } from "@tunelab/db";
+import { openPostgres, reportEpochsAtomically, reportEpochsBatch } from "@tunelab/db";
 import pg from "pg";
 import {
   arg,
@@ -37,6 +40,8 @@ const CALLS = Number(arg("calls", "300"));
 const MAX_EPOCHS = 1000;
 for (const b of BATCHES) if (!(b >= 1 && MAX_EPOCHS % b === 0)) throw new Error(`--batches: each must divide ${MAX_EPOCHS} (got ${b})`);
 if (!(CALLS >= 10)) throw new Error(`--calls must be at least 10 (got ${CALLS})`);
+const GROUP = Number(arg("group", "4"));
+if (!(Number.isInteger(GROUP) && GROUP >= 1 && CALLS % GROUP === 0)) throw new Error(`--group must be an integer >= 1 dividing --calls (got ${GROUP})`);
 const KEYS = EPOCH_METRIC_KEYS;
 
 interface FunctionTime {
@@ -63,6 +68,8 @@ async function main() {
     // The API creates the schema, the worker token and runs held by workers, then steps aside.
     const api = await startApiProcess({ databaseUrl: db.url, dataDir, name: "api-report-function" });
     const held: Record<number, { workerId: string; runId: string }[]> = {};
+    // For the grouped statements: GROUP runs per statement, each taking CALLS / GROUP reports.
+    const heldGrouped: Record<number, { workerId: string; runId: string }[][]> = {};
     let rawRun: string;
     try {
       const gql = new Gql(api.url);
@@ -71,6 +78,13 @@ async function main() {
         held[batch] = [];
         for (let k = 0; k < Math.ceil((CALLS * batch) / MAX_EPOCHS); k++)
           held[batch].push(await workerWithRunningRun(gql, datasetId, `reportfn-b${batch}-${k}`, { learningRate: 0.01, epochs: MAX_EPOCHS, batchSize: 8 }));
+        heldGrouped[batch] = [];
+        if (GROUP > 1)
+          for (let g = 0; g < GROUP; g++) {
+            heldGrouped[batch].push([]);
+            for (let k = 0; k < Math.ceil(((CALLS / GROUP) * batch) / MAX_EPOCHS); k++)
+              heldGrouped[batch][g]!.push(await workerWithRunningRun(gql, datasetId, `reportfn-g${batch}-${g}-${k}`, { learningRate: 0.01, epochs: MAX_EPOCHS, batchSize: 8 }));
+          }
       }
       rawRun = (await gql.q<any>(LAUNCH, { i: { datasetId, name: "raw", config: { learningRate: 0.01, epochs: 10, batchSize: 8 }, backends: ["CPU"] } })).launchRun.id;
     } finally {
@@ -124,6 +138,21 @@ async function main() {
           rawMs += nowMs() - t;
           rawWal += await walSince(lsn);
         }
+        // The same number of reports, GROUP per statement (one report per run in each), in CALLS / GROUP statements.
+        let groupedMs = 0;
+        for (let i = 0; GROUP > 1 && i < CALLS / GROUP; i++) {
+          const first = ((i * batch) % MAX_EPOCHS) + 1;
+          const epochs = Array.from({ length: batch }, (_, j) => ({ epoch: first + j, metrics: epochMetrics(first + j) }));
+          const leaseUntil = new Date(Date.now() + 60_000);
+          const reports = heldGrouped[batch]!.map((runs) => {
+            const run = runs[Math.floor((i * batch) / MAX_EPOCHS)]!;
+            return { runId: run.runId, workerId: run.workerId, tokenId, leaseUntil, epochs, channel: "tunelab_bench_reportfn", maxPayloadBytes: 7000 };
+          });
+          reports.sort((a, b) => (a.runId < b.runId ? -1 : 1));
+          const t = nowMs();
+          await reportEpochsBatch(handle.db, reports);
+          groupedMs += nowMs() - t;
+        }
         await flushStats();
         const after = await functionTimes(admin);
         const perCall: Record<string, { totalMs: number; selfMs: number; calls: number }> = {};
@@ -131,20 +160,23 @@ async function main() {
           const b = before.get(name) ?? { calls: 0, totalMs: 0, selfMs: 0 };
           if (a.calls > b.calls) perCall[name] = { calls: a.calls - b.calls, totalMs: round((a.totalMs - b.totalMs) / CALLS, 3), selfMs: round((a.selfMs - b.selfMs) / CALLS, 3) };
         }
-        const { tunelab_report_epochs: top, ...called } = perCall;
+        // tunelab_report_epochs ran CALLS times alone and CALLS times inside the grouped statements: its totals per call
+        // are the average of both; the grouped statements' function is reported on its own.
+        const { tunelab_report_epochs: top, tunelab_report_epochs_batch: _grouped, ...called } = perCall;
         rows.push([
           `${batch} x ${KEYS.length} = ${batch * KEYS.length}`,
           round(reportMs / CALLS, 3),
           round(rawMs / CALLS, 3),
           `${round((rawMs / reportMs) * 100, 0)}%`,
+          GROUP > 1 ? round(groupedMs / CALLS, 3) : "-",
           Math.round(reportWal / CALLS),
           Math.round(rawWal / CALLS),
           top?.totalMs ?? "-",
           top?.selfMs ?? "-",
           Object.entries(called).map(([name, t]) => `${name} ${t.totalMs}`).join(", ") || "-",
         ]);
-        results.push({ epochsPerCall: batch, pointsPerCall: batch * KEYS.length, calls: CALLS, reportMsPerCall: reportMs / CALLS, rawMsPerCall: rawMs / CALLS, reportWalBytesPerCall: reportWal / CALLS, rawWalBytesPerCall: rawWal / CALLS, functionsPerCall: perCall });
-        console.log(`batch ${batch}: report ${round(reportMs / CALLS, 3)} ms, raw ${round(rawMs / CALLS, 3)} ms per call`);
+        results.push({ epochsPerCall: batch, pointsPerCall: batch * KEYS.length, calls: CALLS, reportMsPerCall: reportMs / CALLS, rawMsPerCall: rawMs / CALLS, group: GROUP, groupedMsPerReport: GROUP > 1 ? groupedMs / CALLS : null, reportWalBytesPerCall: reportWal / CALLS, rawWalBytesPerCall: rawWal / CALLS, functionsPerCall: perCall });
+        console.log(`batch ${batch}: report ${round(reportMs / CALLS, 3)} ms, raw ${round(rawMs / CALLS, 3)} ms per call${GROUP > 1 ? `, ${round(groupedMs / CALLS, 3)} ms per report ${GROUP} per statement` : ""}`);
       }
     } finally {
       await raw.end();
@@ -157,13 +189,14 @@ async function main() {
   }
 
   const md = table(
-    ["epochs x metrics per call (points)", "report ms / call", "raw INSERT ms / call", "raw / report", "report WAL bytes / call", "raw WAL bytes / call", "tunelab_report_epochs ms (total)", "its own ms (self)", "functions it called, ms per report"],
+    ["epochs x metrics per call (points)", "report ms / call", "raw INSERT ms / call", "raw / report", `report ms / report, ${GROUP} runs per statement`, "report WAL bytes / call", "raw WAL bytes / call", "tunelab_report_epochs ms (total)", "its own ms (self)", "functions it called, ms per report"],
     rows,
   );
   console.log("\n" + md);
   const notes = [
     "",
     `${CALLS} calls per batch size, one at a time on one connection each (report: reportEpochsAtomically on a run held by a worker; raw: the INSERT ... unnest of metric-ingestion), alternating, each in its own transaction (commit and WAL flush included in the wall times).`,
+    `Grouped: the same number of reports as one call each, ${GROUP} runs per statement (reportEpochsBatch, migration 0011, as the API's ReportQueue sends the reports that waited), wall time per report.`,
     "WAL bytes: pg_current_wal_insert_lsn() before and after each call (nothing else writes to the server meanwhile).",
     "Function columns: Postgres's track_functions = 'pl' timings per report call (pg_stat_user_functions): the report function in all (total) and outside the functions it calls (self). Wall times include what the function columns do not: the round trip, parsing the call's 15 parameters, the commit and its WAL flush.",
   ].join("\n");

@@ -10,7 +10,8 @@ import { createTestDb, testDrivers, type TestDb } from "./testing";
 import { seedRunGraph, sqlState } from "./test-fixtures";
 import { appendRunEvents } from "./writes/events";
 import { rebuildMetricRollups, recordMetricPoints } from "./writes/metrics";
-import { EpochOutOfRangeError, reportEpochsAtomically } from "./writes/report-epochs";
+import { EpochOutOfRangeError, reportEpochsAtomically, reportEpochsBatch } from "./writes/report-epochs";
+import { ReportQueue } from "./writes/report-queue";
 
 describe.each(testDrivers())("data layer on %s", (driver) => {
   let h: TestDb;
@@ -306,6 +307,98 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
       { runId: run.id, projectId: run.projectId, lastSeq: 2, updated: true, events: [1, 2].map((e) => ({ runId: run.id, seq: e, type: "EPOCH", payload: epoch(e), at: at.toISOString() })) },
       { runId: run.id, projectId: run.projectId, lastSeq: 3, updated: true, events: [{ runId: run.id, seq: 3, type: "EPOCH", payload: epoch(3), at: at.toISOString() }] },
     ]);
+  });
+
+  it("reports several runs in one statement as each alone; a run not held gets null; a failing report aborts the batch, writing nothing", async () => {
+    const { run: first } = await seedRunGraph(h.db);
+    const [token] = await h.db.insert(workerTokens).values({ name: "t", tokenSha256: "d".repeat(64) }).returning();
+    const [worker] = await h.db.insert(workers).values({ name: "w", backend: "CPU", backends: ["CPU"], device: "cpu", tokenId: token!.id }).returning();
+    // Three more runs of the same project, dataset and model; all four running on the worker, 3 epochs each.
+    const more = await h.db
+      .insert(runs)
+      .values([1, 2, 3].map((i) => ({ projectId: first.projectId, name: `run-${i}`, datasetId: first.datasetId, baseModelId: first.baseModelId, learningRate: 0.001, epochs: 3, batchSize: 32, optimizer: "ADAM" as const, validationSplit: 0.2, seed: i })))
+      .returning();
+    const all = [first, ...more];
+    for (const r of all) await h.db.update(runs).set({ status: "RUNNING", workerId: worker!.id }).where(eq(runs.id, r.id));
+    await h.db.update(runs).set({ status: "CANCELLED" }).where(eq(runs.id, more[2]!.id));
+    const notes: { runId: string; lastSeq: number }[] = [];
+    const stop = await h.listen("batch_test", (p) => notes.push(JSON.parse(p)));
+    const at = new Date("2026-03-04T05:06:07.890Z");
+    const base = { workerId: worker!.id, tokenId: token!.id, channel: "batch_test", maxPayloadBytes: 7000, leaseUntil: null, at };
+    const epoch = (e: number, extra: Record<string, number> = {}) => ({ epoch: e, metrics: { loss: 1 / e, acc: e / 10, ...extra } });
+
+    // Run 0: two epochs; run 1: one epoch with a third key; run 2: its epoch 1 twice (the second, a retry, writes nothing);
+    // run 3 (cancelled): null. Keys and epochs differ per report, so every slice of the concatenated arrays is exercised.
+    expect(
+      await reportEpochsBatch(h.db, [
+        { ...base, runId: all[0]!.id, epochs: [epoch(1), epoch(2)] },
+        { ...base, runId: all[1]!.id, epochs: [epoch(1, { f1: 0.5 })] },
+        { ...base, runId: all[2]!.id, epochs: [epoch(1)] },
+        { ...base, runId: all[2]!.id, epochs: [epoch(1), { epoch: 2, metrics: { val_loss: 2 } }] },
+        { ...base, runId: all[3]!.id, epochs: [epoch(1)] },
+      ]),
+    ).toEqual([2, 1, 1, 2, null]);
+    const points = async (runId: string) =>
+      (await h.db.select().from(metricPoints).where(eq(metricPoints.runId, runId)).orderBy(metricPoints.step, metricPoints.key)).map((p) => [p.step, p.key, p.value]);
+    expect(await points(all[0]!.id)).toEqual([[1, "acc", 0.1], [1, "loss", 1], [2, "acc", 0.2], [2, "loss", 0.5]]);
+    expect(await points(all[1]!.id)).toEqual([[1, "acc", 0.1], [1, "f1", 0.5], [1, "loss", 1]]);
+    expect(await points(all[2]!.id)).toEqual([[1, "acc", 0.1], [1, "loss", 1], [2, "val_loss", 2]]);
+    expect(await points(all[3]!.id)).toEqual([]);
+    const summaries = await h.db.select().from(metricSummaries).where(eq(metricSummaries.runId, all[0]!.id)).orderBy(metricSummaries.key);
+    expect(summaries.map((s) => [s.key, s.last, s.lastStep, s.best, s.bestStep, s.count])).toEqual([
+      ["acc", 0.2, 2, 0.2, 2, 2],
+      ["loss", 0.5, 2, 0.5, 2, 2],
+    ]);
+    const eventsOf = async (runId: string) =>
+      (await h.db.select().from(runEvents).where(eq(runEvents.runId, runId)).orderBy(runEvents.seq)).map((e) => [e.seq, e.type, e.payload, e.at.toISOString()]);
+    // Run 0 and 1 were written set-wise, run 2 (twice in the batch) by the one-run function: the same rows either way.
+    expect(await eventsOf(all[0]!.id)).toEqual([[1, "EPOCH", epoch(1), at.toISOString()], [2, "EPOCH", epoch(2), at.toISOString()]]);
+    expect(await eventsOf(all[1]!.id)).toEqual([[1, "EPOCH", epoch(1, { f1: 0.5 }), at.toISOString()]]);
+    expect(await eventsOf(all[2]!.id)).toEqual([[1, "EPOCH", epoch(1), at.toISOString()], [2, "EPOCH", { epoch: 2, metrics: { val_loss: 2 } }, at.toISOString()]]);
+    const [row0] = await h.db.select().from(runs).where(eq(runs.id, all[0]!.id));
+    expect(row0!.lastEventSeq).toBe(2);
+    for (let i = 0; i < 50 && notes.length < 4; i++) await new Promise((r) => setTimeout(r, 20));
+    // The NOTIFY of a run written set-wise is the one-run function's: the run, its project, last seq and events.
+    expect(notes.find((n) => n.runId === all[0]!.id)).toEqual({
+      runId: all[0]!.id,
+      projectId: all[0]!.projectId,
+      lastSeq: 2,
+      updated: true,
+      events: [1, 2].map((e) => ({ runId: all[0]!.id, seq: e, type: "EPOCH", payload: epoch(e), at: at.toISOString() })),
+    });
+
+    // Epoch 4 of a 3-epoch run: the whole statement fails and nothing of its other report is written.
+    await expect(
+      reportEpochsBatch(h.db, [
+        { ...base, runId: all[0]!.id, epochs: [epoch(3)] },
+        { ...base, runId: all[1]!.id, epochs: [epoch(4)] },
+      ]),
+    ).rejects.toThrow(/epoch 4 is above the 3 epochs/);
+    expect(await points(all[0]!.id)).toHaveLength(4);
+
+    // Through the queue, one statement in flight: the first report goes alone, the next three wait and go together; the
+    // bad one makes that batch fail, so each of the three is sent again alone and only the bad one fails.
+    const queue = new ReportQueue(h.db, { maxInFlight: 1 });
+    const results = await Promise.allSettled([
+      queue.report({ ...base, runId: all[0]!.id, epochs: [epoch(3)] }),
+      queue.report({ ...base, runId: all[1]!.id, epochs: [epoch(2)] }),
+      queue.report({ ...base, runId: all[2]!.id, epochs: [epoch(4)] }),
+      queue.report({ ...base, runId: all[3]!.id, epochs: [epoch(2)] }),
+    ]);
+    expect(results.map((r) => (r.status === "fulfilled" ? r.value : (r.reason as Error).name))).toEqual([3, 2, "EpochOutOfRangeError", null]);
+    // When none fails, the waiting reports go in one statement and each gets its own answer.
+    expect(
+      await Promise.all([
+        queue.report({ ...base, runId: all[1]!.id, epochs: [epoch(3)] }),
+        queue.report({ ...base, runId: all[2]!.id, epochs: [epoch(3)] }),
+        queue.report({ ...base, runId: all[3]!.id, epochs: [epoch(3)] }),
+      ]),
+    ).toEqual([3, 3, null]);
+
+    for (let i = 0; i < 50 && notes.length < 8; i++) await new Promise((r) => setTimeout(r, 20));
+    await stop();
+    // One notification per report that published something, each with its run's last seq.
+    expect(notes.map((n) => `${all.findIndex((r) => r.id === n.runId)}:${n.lastSeq}`).sort()).toEqual(["0:2", "0:3", "1:1", "1:2", "1:3", "2:1", "2:2", "2:3"].sort());
   });
 
   // Summaries come from the API's own aggregation of each report (reportColumns) for a run read from its points, and

@@ -14,4 +14,5 @@ export {
   type RecordMetricPointsResult,
 } from "./writes/metrics";
 export { appendRunEvents, type RunEventInput } from "./writes/events";
-export { EpochOutOfRangeError, reportEpochsAtomically, type EpochReport, type ReportEpochsInput } from "./writes/report-epochs";
+export { EpochOutOfRangeError, reportEpochsAtomically, reportEpochsBatch, type EpochReport, type ReportEpochsInput } from "./writes/report-epochs";
+export { ReportQueue, type ReportQueueOptions } from "./writes/report-queue";

@@ -1,4 +1,4 @@
-import { type Backend, EpochOutOfRangeError, evaluations, reportEpochsAtomically, type RunEventInput, type RunRow, runs } from "@tunelab/db";
+import { type Backend, EpochOutOfRangeError, evaluations, type RunEventInput, type RunRow, runs } from "@tunelab/db";
 import { eq } from "drizzle-orm";
 import type { Context } from "../context";
 import { badInput, isUuid, leaseLost } from "../errors";
@@ -110,7 +110,7 @@ export async function reportEpochs(
   // The common case in one round trip: lock + lease, points (existing ones kept, so a retried report is a no-op),
   // summaries, rollups, an EPOCH event per epoch whose points were all new, and the NOTIFY (see reportEpochsAtomically).
   const report = () =>
-    reportEpochsAtomically(ctx.handle.db, {
+    ctx.reports.report({
       runId,
       workerId,
       tokenId: ctx.workerTokenId!,

@@ -42,24 +42,39 @@ interface DriverClient {
   query(text: string, values: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
 }
 
-/** Where the report's values go among the statement's parameters ($8). */
+/** Where the report's values go among the statement's parameters ($8), and the batch's ($10). */
 const VALUES_PARAM = 7;
+const BATCH_VALUES_PARAM = 9;
+
+const BATCH_SQL = `SELECT tunelab_report_epochs_batch($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::int[], $6::text[],
+  $7::boolean[], $8::int[], $9::int[], $10::float8[], $11::float8[], $12::jsonb, $13::int[], $14::timestamptz, $15::text, $16::text,
+  $17::int) AS last_seqs`;
+/** Named after the function's signature, as REPORT_STATEMENT (migration 0011). */
+const BATCH_STATEMENT = "tunelab_report_epochs_batch_17";
 
 /**
- * The report statement on the driver itself, past Drizzle's query builder (the hottest statement of the API). On
+ * A report statement on the driver itself, past Drizzle's query builder (the hottest statements of the API). On
  * node-postgres it is a named prepared statement: each connection parses and plans it once, not on every report
- * (report-function: 8-10% less time per call), and the values ($8, filled in here in the driver's format) travel as a
- * binary float8[]. PGlite gets them as a text literal.
+ * (report-function: 8-10% less time per call), and the values (filled in here at `valuesParam`, in the driver's format)
+ * travel as a binary float8[]. PGlite gets them as a text literal.
  */
-async function callReportFunction(db: Db, params: unknown[], values: readonly (number | null)[]): Promise<Record<string, unknown>[]> {
+async function callReportStatement(
+  db: Db,
+  statement: { name: string; text: string; valuesParam: number },
+  params: unknown[],
+  values: readonly (number | null)[],
+): Promise<Record<string, unknown>[]> {
   const client = (db as unknown as { $client: DriverClient | pg.Pool }).$client;
   if (client instanceof pg.Pool) {
-    params[VALUES_PARAM] = toPgFloat8ArrayBinary(values);
-    return (await client.query({ name: REPORT_STATEMENT, text: REPORT_SQL, values: params })).rows;
+    params[statement.valuesParam] = toPgFloat8ArrayBinary(values);
+    return (await client.query({ name: statement.name, text: statement.text, values: params })).rows;
   }
-  params[VALUES_PARAM] = toPgNumberArray(values);
-  return (await client.query(REPORT_SQL, params)).rows;
+  params[statement.valuesParam] = toPgNumberArray(values);
+  return (await client.query(statement.text, params)).rows;
 }
+
+const SINGLE = { name: REPORT_STATEMENT, text: REPORT_SQL, valuesParam: VALUES_PARAM };
+const BATCH = { name: BATCH_STATEMENT, text: BATCH_SQL, valuesParam: BATCH_VALUES_PARAM };
 
 /**
  * A worker's epoch report in ONE statement and one round trip (database function tunelab_report_epochs, migrations
@@ -77,11 +92,11 @@ export async function reportEpochsAtomically(db: Db, input: ReportEpochsInput): 
   const params = [
     input.runId, input.workerId, input.tokenId, input.leaseUntil?.toISOString() ?? null,
     toPgArray(keys), `{${lower.join(",")}}`, toPgNumberArray(input.epochs.map((e) => e.epoch)),
-    null /* the values, in the driver's format (callReportFunction) */, toPgNumberArray(summaries),
+    null /* the values, in the driver's format (callReportStatement) */, toPgNumberArray(summaries),
     JSON.stringify(input.epochs.map((e) => ({ epoch: e.epoch, metrics: e.metrics }))),
     toPgNumberArray([...METRIC_ROLLUP_WIDTHS]), at, at, input.channel, input.maxPayloadBytes,
   ];
-  const report = () => callReportFunction(db, params, values);
+  const report = () => callReportStatement(db, SINGLE, params, values);
   const res = await report()
     .catch((error: unknown) => {
       // The function's plain INSERT met a point written since its check (a concurrent writer of this run's metrics):
@@ -96,6 +111,60 @@ export async function reportEpochsAtomically(db: Db, input: ReportEpochsInput): 
     });
   const [row] = res;
   return row?.last_seq == null ? null : Number(row.last_seq);
+}
+
+/**
+ * Several reports (of different runs, or a run's report and its retry) in ONE statement and one transaction (database
+ * function tunelab_report_epochs_batch, migration 0011): each is applied as reportEpochsAtomically applies it, in the
+ * order given. Returns each report's result as reportEpochsAtomically does. Any error (an epoch above a run's configured
+ * count, a point another transaction wrote meanwhile) aborts the whole statement, so nothing is written: the caller then
+ * sends each report on its own (ReportQueue does), for its own answer. Order the reports by run id so that two batches
+ * lock their runs in the same order. All reports must share `channel`, `maxPayloadBytes` and `at`.
+ */
+export async function reportEpochsBatch(db: Db, inputs: readonly ReportEpochsInput[]): Promise<(number | null)[]> {
+  if (inputs.length === 0) return [];
+  const first = inputs[0]!;
+  const keyCounts: number[] = [];
+  const epochCounts: number[] = [];
+  const keys: string[] = [];
+  const lower: boolean[] = [];
+  const epochs: number[] = [];
+  const values: (number | null)[] = [];
+  const summaries: number[] = [];
+  const payloads: string[] = [];
+  for (const input of inputs) {
+    if (input.channel !== first.channel || input.maxPayloadBytes !== first.maxPayloadBytes || input.at !== first.at)
+      throw new Error("reportEpochsBatch: every report of a batch must share channel, maxPayloadBytes and at");
+    const columns = reportColumns(input.epochs);
+    keyCounts.push(columns.keys.length);
+    epochCounts.push(input.epochs.length);
+    for (const k of columns.keys) keys.push(k);
+    for (const l of columns.lower) lower.push(l);
+    for (const e of input.epochs) epochs.push(e.epoch);
+    for (const v of columns.values) values.push(v);
+    for (const c of columns.summaries) summaries.push(c);
+    payloads.push(JSON.stringify(input.epochs.map((e) => ({ epoch: e.epoch, metrics: e.metrics }))));
+  }
+  const at = (first.at ?? new Date()).toISOString();
+  const params = [
+    toPgArray(inputs.map((i) => i.runId)), toPgArray(inputs.map((i) => i.workerId)), toPgArray(inputs.map((i) => i.tokenId)),
+    `{${inputs.map((i) => (i.leaseUntil ? `"${i.leaseUntil.toISOString()}"` : "NULL")).join(",")}}`,
+    toPgNumberArray(keyCounts), toPgArray(keys), `{${lower.join(",")}}`, toPgNumberArray(epochCounts), toPgNumberArray(epochs),
+    null /* the values, in the driver's format (callReportStatement) */, toPgNumberArray(summaries), `[${payloads.join(",")}]`,
+    toPgNumberArray([...METRIC_ROLLUP_WIDTHS]), at, at, first.channel, first.maxPayloadBytes,
+  ];
+  const [row] = await callReportStatement(db, BATCH, params, values);
+  const seqs = parseIntArray(row?.last_seqs);
+  if (seqs.length !== inputs.length) throw new Error(`reportEpochsBatch: ${inputs.length} reports sent, ${seqs.length} results returned`);
+  return seqs;
+}
+
+/** An int[] result: node-postgres and PGlite parse it into an array; a text literal is parsed here all the same. */
+function parseIntArray(value: unknown): (number | null)[] {
+  if (Array.isArray(value)) return value.map((v) => (v == null ? null : Number(v)));
+  if (typeof value === "string")
+    return value === "{}" ? [] : value.slice(1, -1).split(",").map((v) => (v === "NULL" ? null : Number(v)));
+  throw new Error(`reportEpochsBatch: unexpected result ${JSON.stringify(value)}`);
 }
 
 /**
