@@ -147,6 +147,18 @@ describe("queries, schema and HTTP surface", () => {
     expect(withMetric.runs.edges.map((e: any) => e.node.id)).toEqual(
       scored.filter((s) => s.best >= 0.5).sort((a, b) => a.best - b.best || cmp(a.id, b.id)).map((s) => s.id),
     );
+    // Metric conditions alone are counted from the summaries (find-runs.ts, metricOnlyCountSql): the same counts as with
+    // a filter on the runs too, for one condition and for two on the same key.
+    for (const [metric, expected] of [
+      [[{ key: "bench_score", gte: 0.5 }], 4],
+      [[{ key: "bench_score", gte: 0.25 }, { key: "bench_score", lt: 1 }], 4],
+      [[{ key: "bench_score", gt: 5 }], 0],
+    ] as const) {
+      const count = async (filter: Record<string, unknown>) =>
+        (await api.q<any>(`query($f: RunFilter) { runs(filter: $f, first: 1) { totalCount edges { node { id } } } }`, { f: filter })).runs.totalCount;
+      expect(await count({ metric })).toBe(expected);
+      expect(await count({ metric, nameContains: "q-run-" })).toBe(expected);
+    }
     const none = await api.q<any>(`{ runs(filter: { nameContains: "q-run-", status: [SUCCEEDED] }, orderBy: { field: METRIC, direction: ASC, metricKey: "bench_score" }) { totalCount edges { node { id } } } }`);
     expect(none.runs).toEqual({ totalCount: 0, edges: [] });
     await api.handle.db.execute(sql`DELETE FROM metric_summaries WHERE key = 'bench_score'`);

@@ -55,15 +55,32 @@ export function runFilterSql(f: RunFilterInput | null | undefined): SQL[] {
   if (f.learningRateLte != null) where.push(sql`${runs.learningRate} <= ${f.learningRateLte}`);
   if (f.createdAfter != null) where.push(sql`${runs.createdAt} > ${parseDate(f.createdAfter, "createdAfter").toISOString()}::timestamptz`);
   if (f.createdBefore != null) where.push(sql`${runs.createdAt} < ${parseDate(f.createdBefore, "createdBefore").toISOString()}::timestamptz`);
-  for (const m of f.metric ?? []) {
-    const conds: SQL[] = [sql`s.key = ${m.key}`];
-    if (m.gt != null) conds.push(sql`s.best > ${m.gt}`);
-    if (m.gte != null) conds.push(sql`s.best >= ${m.gte}`);
-    if (m.lt != null) conds.push(sql`s.best < ${m.lt}`);
-    if (m.lte != null) conds.push(sql`s.best <= ${m.lte}`);
-    where.push(sql`EXISTS (SELECT 1 FROM metric_summaries s WHERE s.run_id = ${runs.id} AND ${sql.join(conds, sql` AND `)})`);
-  }
+  for (const m of f.metric ?? []) where.push(sql`EXISTS (SELECT 1 FROM metric_summaries s WHERE s.run_id = ${runs.id} AND ${metricCondition(m)})`);
   return where;
+}
+
+/** One metric condition on a summary `s`: its key, and its best value against the bounds given. */
+function metricCondition(m: NonNullable<RunFilterInput["metric"]>[number]): SQL {
+  const conds: SQL[] = [sql`s.key = ${m.key}`];
+  if (m.gt != null) conds.push(sql`s.best > ${m.gt}`);
+  if (m.gte != null) conds.push(sql`s.best >= ${m.gte}`);
+  if (m.lt != null) conds.push(sql`s.best < ${m.lt}`);
+  if (m.lte != null) conds.push(sql`s.best <= ${m.lte}`);
+  return sql.join(conds, sql` AND `);
+}
+
+/**
+ * totalCount for a filter made of metric conditions only (the dashboard's metric filter), counted from
+ * metric_summaries' (key, best, run_id) index alone: a summary belongs to exactly one run (its foreign key, cascading
+ * on delete) and a run has one summary per key, so the matching summaries are the matching runs, and the join with
+ * `runs` that the general count needs (a hash join over every run's id) is skipped. Null for any other filter.
+ */
+function metricOnlyCountSql(f: RunFilterInput | null | undefined): SQL | null {
+  if (!f?.metric?.length) return null;
+  const others = Object.entries(f).some(([field, v]) => field !== "metric" && v != null && !(Array.isArray(v) && v.length === 0));
+  if (others) return null;
+  const matching = f.metric.map((m) => sql`SELECT s.run_id FROM metric_summaries s WHERE ${metricCondition(m)}`);
+  return sql`SELECT count(*)::int AS n FROM (${sql.join(matching, sql` INTERSECT `)}) AS matching`;
 }
 
 /**
@@ -118,7 +135,7 @@ export async function findRuns(
     edges,
     pageInfo: { endCursor: edges.length ? edges[edges.length - 1]!.cursor : null, hasNextPage },
     totalCount: async () => {
-      const r = rowsOf(await ctx.handle.db.execute(sql`SELECT count(*)::int AS n FROM ${runs} ${whereOf(filterOnly)}`));
+      const r = rowsOf(await ctx.handle.db.execute(metricOnlyCountSql(args.filter) ?? sql`SELECT count(*)::int AS n FROM ${runs} ${whereOf(filterOnly)}`));
       return Number(r[0]?.n ?? 0);
     },
   };
