@@ -49,8 +49,9 @@ export async function buildSchema(): Promise<GraphQLSchema> {
 /**
  * Report statements in flight at once (ReportQueue): on Postgres, further ones beside the first once what waits is
  * large (its default parallelAboveValues: one 100-epoch report), so large reports use several backends as before while
- * small ones wait and share a statement. Measured with 4 simulated workers, 2 cut the API's ingestion of 100-epoch
- * reports from 61% to 52% of raw, and 4 gave 55% (docs/benchmarks.md, "Tenth session"). PGlite has one connection.
+ * small ones wait and share a statement. Measured with 4 simulated workers and 100-epoch reports: 61% of raw before
+ * the queue, 50-54% with at most 2 statements, 57% (52-64%) with 4 (docs/benchmarks.md, "Tenth session"). PGlite has
+ * one connection.
  */
 function reportStatementsInFlight(handle: DbHandle): number {
   return handle.driver === "postgres" ? 4 : 1;
