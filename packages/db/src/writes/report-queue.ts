@@ -35,10 +35,10 @@ const valuesOf = (input: ReportEpochsInput) => {
 /**
  * Epoch reports to Postgres, several per statement under load. A report sent while no statement is in flight goes at
  * once, on its own, as before; the reports that arrive while one is busy (other workers' runs) wait and then go
- * together in one statement (reportEpochsBatch), or in a second statement at once when they are large (see
- * ReportQueueOptions). At 1 or 10 epochs per report most of a report's
- * Postgres time is per statement and per transaction (round trip, Bind, commit, the NOTIFY's signal to the listening
- * backend), so under load this is what grows with the number of workers instead of every report paying it alone.
+ * together in one statement (reportEpochsBatch), or in a further statement at once when they are large (see
+ * ReportQueueOptions). At 1 or 10 epochs per report most of a report's Postgres time is per statement and per
+ * transaction (round trip, Bind, commit, the NOTIFY's signal to the listening backend): under load, statements then
+ * grow more slowly than the number of workers, instead of every report paying that cost alone.
  *
  * Each caller gets its own report's answer: when a batch fails (one report's epoch out of range, a concurrent writer),
  * nothing of it was written and each of its reports is sent again on its own (reportEpochsAtomically), so an error
@@ -67,7 +67,6 @@ export class ReportQueue {
   /** As reportEpochsAtomically: the run's last event seq, or null when the run is not held by this worker (nothing written). */
   report(input: ReportEpochsInput): Promise<number | null> {
     return new Promise((resolve, reject) => {
-      // One timestamp per statement: the batch's events share `at`, so a waiting report takes the send time.
       const values = valuesOf(input);
       this.waiting.push({ input, values, resolve, reject });
       this.waitingValues += values;
@@ -102,6 +101,7 @@ export class ReportQueue {
     this.stats.batchedReports += batch.length;
     // Same lock order in every batch (run id), so two API processes' batches never wait on each other in a cycle.
     batch.sort((a, b) => (a.input.runId < b.input.runId ? -1 : a.input.runId > b.input.runId ? 1 : 0));
+    // One timestamp per statement (the function takes one): a report that waited gets its events stamped at sending.
     const at = new Date();
     let seqs: (number | null)[];
     try {
