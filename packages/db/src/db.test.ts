@@ -309,18 +309,20 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
     ]);
   });
 
-  it("reports several runs in one statement as each alone; a run not held gets null; a failing report aborts the batch, writing nothing", async () => {
+  it("reports several runs in one statement as each alone (set-wise, or one run at a time for a repeated run or one with rollups); a run not held gets null; a failing report aborts the batch, writing nothing", async () => {
     const { run: first } = await seedRunGraph(h.db);
     const [token] = await h.db.insert(workerTokens).values({ name: "t", tokenSha256: "d".repeat(64) }).returning();
     const [worker] = await h.db.insert(workers).values({ name: "w", backend: "CPU", backends: ["CPU"], device: "cpu", tokenId: token!.id }).returning();
     // Three more runs of the same project, dataset and model; all four running on the worker, 3 epochs each.
     const more = await h.db
       .insert(runs)
-      .values([1, 2, 3].map((i) => ({ projectId: first.projectId, name: `run-${i}`, datasetId: first.datasetId, baseModelId: first.baseModelId, learningRate: 0.001, epochs: 3, batchSize: 32, optimizer: "ADAM" as const, validationSplit: 0.2, seed: i })))
+      .values([1, 2, 3, 4].map((i) => ({ projectId: first.projectId, name: `run-${i}`, datasetId: first.datasetId, baseModelId: first.baseModelId, learningRate: 0.001, epochs: 3, batchSize: 32, optimizer: "ADAM" as const, validationSplit: 0.2, seed: i })))
       .returning();
     const all = [first, ...more];
     for (const r of all) await h.db.update(runs).set({ status: "RUNNING", workerId: worker!.id }).where(eq(runs.id, r.id));
     await h.db.update(runs).set({ status: "CANCELLED" }).where(eq(runs.id, more[2]!.id));
+    // Run 4 is configured for rollups: the one-run function writes it.
+    await h.db.update(runs).set({ epochs: REPORT_ROLLUPS_ABOVE_EPOCHS + 1 }).where(eq(runs.id, more[3]!.id));
     const notes: { runId: string; lastSeq: number }[] = [];
     const stop = await h.listen("batch_test", (p) => notes.push(JSON.parse(p)));
     const at = new Date("2026-03-04T05:06:07.890Z");
@@ -336,14 +338,17 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
         { ...base, runId: all[2]!.id, epochs: [epoch(1)] },
         { ...base, runId: all[2]!.id, epochs: [epoch(1), { epoch: 2, metrics: { val_loss: 2 } }] },
         { ...base, runId: all[3]!.id, epochs: [epoch(1)] },
+        { ...base, runId: all[4]!.id, epochs: [epoch(1), epoch(2)] },
       ]),
-    ).toEqual([2, 1, 1, 2, null]);
+    ).toEqual([2, 1, 1, 2, null, 2]);
     const points = async (runId: string) =>
       (await h.db.select().from(metricPoints).where(eq(metricPoints.runId, runId)).orderBy(metricPoints.step, metricPoints.key)).map((p) => [p.step, p.key, p.value]);
     expect(await points(all[0]!.id)).toEqual([[1, "acc", 0.1], [1, "loss", 1], [2, "acc", 0.2], [2, "loss", 0.5]]);
     expect(await points(all[1]!.id)).toEqual([[1, "acc", 0.1], [1, "f1", 0.5], [1, "loss", 1]]);
     expect(await points(all[2]!.id)).toEqual([[1, "acc", 0.1], [1, "loss", 1], [2, "val_loss", 2]]);
     expect(await points(all[3]!.id)).toEqual([]);
+    expect(await points(all[4]!.id)).toEqual([[1, "acc", 0.1], [1, "loss", 1], [2, "acc", 0.2], [2, "loss", 0.5]]);
+    expect((await h.db.select().from(metricRollups).where(eq(metricRollups.runId, all[4]!.id))).length).toBeGreaterThan(0);
     const summaries = await h.db.select().from(metricSummaries).where(eq(metricSummaries.runId, all[0]!.id)).orderBy(metricSummaries.key);
     expect(summaries.map((s) => [s.key, s.last, s.lastStep, s.best, s.bestStep, s.count])).toEqual([
       ["acc", 0.2, 2, 0.2, 2, 2],
@@ -395,10 +400,10 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
       ]),
     ).toEqual([3, 3, null]);
 
-    for (let i = 0; i < 50 && notes.length < 8; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 50 && notes.length < 9; i++) await new Promise((r) => setTimeout(r, 20));
     await stop();
     // One notification per report that published something, each with its run's last seq.
-    expect(notes.map((n) => `${all.findIndex((r) => r.id === n.runId)}:${n.lastSeq}`).sort()).toEqual(["0:2", "0:3", "1:1", "1:2", "1:3", "2:1", "2:2", "2:3"].sort());
+    expect(notes.map((n) => `${all.findIndex((r) => r.id === n.runId)}:${n.lastSeq}`).sort()).toEqual(["0:2", "0:3", "1:1", "1:2", "1:3", "2:1", "2:2", "2:3", "4:2"].sort());
   });
 
   // Summaries come from the API's own aggregation of each report (reportColumns) for a run read from its points, and
