@@ -166,7 +166,7 @@ describe("bad inputs", () => {
     const badField = await errorOf(`subscription { runUpdated { nope } }`);
     expect(JSON.stringify(badField)).toMatch(/Cannot query field/);
     // Sent again, each is refused the same way: a document's parse and validation are kept per process
-    // (ws-document-cache.ts), its errors included.
+    // (http/ws-document-cache.ts), its errors included.
     expect(await errorOf(`subscription { runUpdated { nope } }`)).toEqual(badField);
     expect(JSON.stringify(await errorOf(deepQuery))).toMatch(/depth limit/i);
     expect((await api.q<any>(`{ projects { name } }`)).projects).toHaveLength(1);

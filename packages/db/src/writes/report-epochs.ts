@@ -93,7 +93,7 @@ export async function reportEpochsAtomically(db: Db, input: ReportEpochsInput): 
     input.runId, input.workerId, input.tokenId, input.leaseUntil?.toISOString() ?? null,
     toPgArray(keys), `{${lower.join(",")}}`, toPgNumberArray(input.epochs.map((e) => e.epoch)),
     null /* the values, in the driver's format (callReportStatement) */, toPgNumberArray(summaries),
-    JSON.stringify(input.epochs.map((e) => ({ epoch: e.epoch, metrics: e.metrics }))),
+    eventPayloads(input.epochs),
     toPgNumberArray([...METRIC_ROLLUP_WIDTHS]), at, at, input.channel, input.maxPayloadBytes,
   ];
   const report = () => callReportStatement(db, SINGLE, params, values);
@@ -143,7 +143,7 @@ export async function reportEpochsBatch(db: Db, inputs: readonly ReportEpochsInp
     for (const e of input.epochs) epochs.push(e.epoch);
     for (const v of columns.values) values.push(v);
     for (const c of columns.summaries) summaries.push(c);
-    payloads.push(JSON.stringify(input.epochs.map((e) => ({ epoch: e.epoch, metrics: e.metrics }))));
+    payloads.push(eventPayloads(input.epochs));
   }
   const at = (first.at ?? new Date()).toISOString();
   const params = [
@@ -157,6 +157,11 @@ export async function reportEpochsBatch(db: Db, inputs: readonly ReportEpochsInp
   const seqs = parseIntArray(row?.last_seqs);
   if (seqs.length !== inputs.length) throw new Error(`reportEpochsBatch: ${inputs.length} reports sent, ${seqs.length} results returned`);
   return seqs;
+}
+
+/** The EPOCH events' payloads of a report as one JSON array, in its epochs' order (the functions' p_payloads). */
+function eventPayloads(epochs: readonly EpochReport[]): string {
+  return JSON.stringify(epochs.map((e) => ({ epoch: e.epoch, metrics: e.metrics })));
 }
 
 /** An int[] result: node-postgres and PGlite parse it into an array; a text literal is parsed here all the same. */
