@@ -19,6 +19,7 @@ import { storeArtifact } from "./domain/store-artifact";
 import { ensureWorkerToken, TokenVerifier } from "./domain/worker-tokens";
 import type { Env } from "./env";
 import { AppError, formatError, httpStatusFor, isUuid } from "./errors";
+import { stringifyResult } from "./json-text";
 import { coalesceSends, textChannelOf } from "./http/coalesce-sends";
 import { graphiqlPage, serveGraphiqlAsset } from "./http/graphiql";
 import { cachedDocuments } from "./http/ws-document-cache";
@@ -198,6 +199,8 @@ export async function startApiServer(opts: StartOptions): Promise<ApiServer> {
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     formatError: (formatted, error) => formatError(formatted, error, (err) => log.error({ err }, "unexpected error in a GraphQL request")),
+    // Metric columns go into the response as the JSON text Postgres wrote (json-text.ts).
+    stringifyResult,
   });
   await apollo.start();
 
@@ -232,7 +235,9 @@ export async function startApiServer(opts: StartOptions): Promise<ApiServer> {
     });
     for (const [k, v] of response.headers) res.setHeader(k, v);
     res.statusCode = response.status ?? 200;
-    if (response.body.kind === "complete") res.end(response.body.string);
+    // One UTF-8 encoding of the body: ending with the string would measure its byte length and then encode it (two passes
+    // over a comparison's several MB).
+    if (response.body.kind === "complete") res.end(Buffer.from(response.body.string, "utf8"));
     else {
       for await (const chunk of response.body.asyncIterator) res.write(chunk);
       res.end();

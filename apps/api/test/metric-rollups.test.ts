@@ -1,6 +1,7 @@
 import { REPORT_ROLLUPS_ABOVE_EPOCHS, rowsOf } from "@tunelab/db";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { JsonText } from "../src/json-text";
 import { NumberList } from "../src/resolvers/scalars";
 import { datasetId, startTestApi, type TestApi } from "./helpers";
 import { LAUNCH, TestWorker } from "./worker-client";
@@ -85,6 +86,9 @@ describe("metric rollups", () => {
         });
         expect(s.columns.steps.length).toBe(m ?? 300);
       }
+      // Postgres's float8 text parses back to the very numbers reported.
+      const loss = series.find((s) => s.key === "loss")!.columns;
+      loss.steps.forEach((step, i) => expect(loss.values[i]).toBe(value(step)));
     }
     // On the wire: four plain arrays of numbers.
     const res = await fetch(`${api.url}/graphql`, {
@@ -100,6 +104,9 @@ describe("metric rollups", () => {
     expect(NumberList.serialize([1, 2.5, -3e-7])).toEqual([1, 2.5, -3e-7]);
     for (const bad of [[1, Number.NaN], [Number.POSITIVE_INFINITY], ["1"], "1,2"]) expect(() => NumberList.serialize(bad)).toThrow(/NumberList cannot represent/);
     expect(() => NumberList.parseValue([1])).toThrow(/output type only/);
+    const text = new JsonText("[1,2.5]");
+    expect(NumberList.serialize(text)).toBe(text);
+    expect(() => NumberList.serialize(new JsonText('[1,"NaN"]'))).toThrow(/NumberList cannot represent NaN/);
   });
 
   it("keeps no rollups for a run the API launched, and reads one whose rollups stopped halfway from its points", async () => {
@@ -125,5 +132,24 @@ describe("metric rollups", () => {
     await api.handle.db.execute(sql`DELETE FROM metric_rollups WHERE run_id = ${runId}::uuid`);
     for (const m of [10, 50]) checkDownsampled(await read(m), m);
     expect((await read(null))[0]!.points).toHaveLength(300);
+  });
+
+  it("refuses a non-finite stored point in columns as in points (Postgres writes it as a JSON string)", async () => {
+    await api.handle.db.execute(sql`INSERT INTO metric_points (run_id, key, step, value) VALUES (${runId}::uuid, 'odd', 1, 'NaN'), (${runId}::uuid, 'odd', 2, 0.5)`);
+    await api.handle.db.execute(sql`INSERT INTO metric_summaries (run_id, key, last, last_step, min, max, best, best_step, count, lower_is_better)
+      VALUES (${runId}::uuid, 'odd', 0.5, 2, 0.5, 0.5, 0.5, 2, 2, true)`);
+    try {
+      const ask = (shape: string) => api.gql<any>(`query($id: ID!) { run(id: $id) { metrics(keys: ["odd"]) { key ${shape} } } }`, { id: runId });
+      // Stored data the API cannot represent is its own fault: an internal error (logged) at the field, never a NaN sent.
+      for (const [shape, path] of [["columns { values }", ["run", "metrics", 0, "columns", "values"]], ["points { value }", ["run", "metrics", 0, "points", 0, "value"]]] as const) {
+        const { data, errors } = await ask(shape);
+        expect(errors?.map((e: any) => [e.path, e.extensions?.code])).toEqual([[path, "INTERNAL_SERVER_ERROR"]]);
+        expect(data).toEqual({ run: null });
+      }
+      expect((await ask("columns { steps }")).data?.run.metrics).toEqual([{ key: "odd", columns: { steps: [1, 2] } }]);
+    } finally {
+      await api.handle.db.execute(sql`DELETE FROM metric_points WHERE run_id = ${runId}::uuid AND key = 'odd'`);
+      await api.handle.db.execute(sql`DELETE FROM metric_summaries WHERE run_id = ${runId}::uuid AND key = 'odd'`);
+    }
   });
 });

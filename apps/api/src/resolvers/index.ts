@@ -27,7 +27,7 @@ import { listRunEvents, streamRunEvents, streamRunUpdates } from "../domain/stre
 import { getRun } from "../domain/get-entities";
 import { badInput, unauthenticated } from "../errors";
 import type { Resolvers } from "../generated/resolvers-types";
-import { metricColumns } from "../domain/get-run-metrics";
+import { metricPoints } from "../domain/get-run-metrics";
 import { DateTime, JSONScalar, NumberList } from "./scalars";
 
 const artifactUrl = (ctx: Context, id: string) => `${ctx.baseUrl}/artifacts/${id}`;
@@ -192,7 +192,8 @@ export const resolvers: Resolvers = {
     dataset: (c) => c.dataset,
   },
   MetricSeries: {
-    columns: (s) => metricColumns(s.points),
+    points: (s) => metricPoints(s.columns),
+    columns: (s) => s.columns,
   },
 };
 

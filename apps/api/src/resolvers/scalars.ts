@@ -1,4 +1,5 @@
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from "graphql";
+import { JsonText } from "../json-text";
 
 /** ISO-8601 date-times: Dates and strings out; ISO strings in (anything unparseable is a validation error). */
 export const DateTime = new GraphQLScalarType({
@@ -52,12 +53,18 @@ export const JSONScalar = new GraphQLScalarType({
 
 /**
  * Arrays of finite numbers, passed through as one value (MetricColumns). A non-finite number fails as it does for
- * Float (JSON would turn it into null without a word).
+ * Float (JSON would turn it into null without a word). A JsonText is a column as Postgres wrote it (get-run-metrics.ts),
+ * spliced into the response as it is: Postgres writes a non-finite float8 as a JSON string ("NaN"), so a quote in the
+ * text is the one thing to look for.
  */
 export const NumberList = new GraphQLScalarType({
   name: "NumberList",
   description: "A list of numbers sent as one JSON array",
   serialize(value) {
+    if (value instanceof JsonText) {
+      if (!value.text.includes('"')) return value;
+      value = JSON.parse(value.text);
+    }
     if (!Array.isArray(value)) throw new GraphQLError(`NumberList cannot represent ${typeof value}`);
     for (const v of value as unknown[])
       if (typeof v !== "number" || !Number.isFinite(v)) throw new GraphQLError(`NumberList cannot represent ${String(v)}`);
