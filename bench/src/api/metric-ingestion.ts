@@ -5,6 +5,7 @@
  * side by side in one run with a raw batched INSERT (unnest arrays) of the same points into the same database.
  *
  *   pnpm --filter @tunelab/bench metric-ingestion [--seconds 6] [--slice 2] [--workers 4] [--batches 1,10,100] [--rounds 1]
+ *     [--warmup 2] [--transport http|ws]
  *
  * Target: the API path reaches >= 50% of raw. BENCH_CPU_PROF=1 writes a CPU profile of the API process.
  *
@@ -51,6 +52,9 @@ const WORKERS = Number(arg("workers", "4"));
 const BATCHES = arg("batches", "1,10,100").split(",").map(Number);
 const ROUNDS = Number(arg("rounds", "1"));
 const TRANSPORT = arg("transport", "http");
+/** Seconds per path and batch size of unrecorded warm-up before the timed rounds. */
+const WARMUP = Number(arg("warmup", "2"));
+if (!(WARMUP >= 0)) throw new Error(`--warmup must be a number of seconds >= 0 (got ${WARMUP})`);
 if (TRANSPORT !== "http" && TRANSPORT !== "ws") throw new Error(`--transport must be http or ws (got ${TRANSPORT})`);
 /** The most epochs a run may have (the API's limit); a run's epochs are reported up to it. */
 const MAX_EPOCHS = 1000;
@@ -131,58 +135,72 @@ async function main() {
     const sockets = TRANSPORT === "ws" ? await Promise.all(Array.from({ length: WORKERS }, () => GqlSocket.open(api.url))) : [];
     console.log(`API ${api.url} (pid ${api.pid}) on ${db.name}; ${WORKERS} concurrent workers, ${SECONDS} s per phase`);
 
+    /**
+     * One round at one batch size: fresh runs, then the two paths taking turns for `seconds` each in `slices` slices.
+     * `label` names the runs (warm-up rounds have their own).
+     */
+    const measure = async (batch: number, round_: number, label: string, seconds: number, slices: number) => {
+      // Fresh runs per phase so both paths insert into an equally filled table and never conflict. A run takes at most
+      // its configured epochs (1,000, the API's limit), so each API client moves on to its next run when one is full:
+      // enough held runs per client for an upper bound of its rate (measured: 186 / 1,640 / 4,475 epochs/s per client
+      // at 1 / 10 / 100 epochs per request on a slower machine; up to ~11,000 at 100 and ~4,700 at 10 on a faster one).
+      const runsPerClient = Math.ceil((seconds * Math.min(batch * 600, 24000)) / MAX_EPOCHS) + 1;
+      const held: { workerId: string; runId: string }[][] = [];
+      for (let w = 0; w < WORKERS; w++) {
+        held.push([]);
+        for (let k = 0; k < runsPerClient; k++) held[w]!.push(await workerWithRunningRun(gql, datasetId, `ingest-${label}-b${batch}-r${round_}-w${w}-${k}`, { learningRate: 0.01, epochs: MAX_EPOCHS, batchSize: 8 }));
+      }
+      const rawRuns: string[] = [];
+      for (let w = 0; w < WORKERS; w++)
+        rawRuns.push((await gql.q<any>(LAUNCH, { i: { datasetId, name: `raw-${label}-b${batch}-r${round_}-w${w}`, config: { learningRate: 0.01, epochs: 10, batchSize: 8 }, backends: ["TENSORFLOW_GPU"] } })).launchRun.id);
+
+      const rawClients = await Promise.all(Array.from({ length: WORKERS }, () => pool.connect()));
+      const sendRaw = async (c: number, first: number, n: number) => {
+        const epochs = Array.from({ length: n }, (_, i) => ({ step: first + i, metrics: epochMetrics(first + i) }));
+        await rawClients[c]!.query(RAW_INSERT_POINTS, rawInsertParams(rawRuns[c]!, epochs));
+      };
+      const sendApi = async (c: number, first: number, n: number) => {
+        // Steps 1..MAX_EPOCHS go to the client's first run, the next MAX_EPOCHS to its second, and so on (batch sizes
+        // divide MAX_EPOCHS, so a request never spans two runs).
+        const run = held[c]![Math.floor((first - 1) / MAX_EPOCHS)];
+        if (!run) throw new Error(`client ${c} used all ${runsPerClient} runs held for this phase; raise the estimate in metric-ingestion.ts`);
+        const offset = Math.floor((first - 1) / MAX_EPOCHS) * MAX_EPOCHS;
+        const epochs = Array.from({ length: n }, (_, i) => ({ epoch: first - offset + i, metrics: epochMetrics(first + i) }));
+        await (sockets[c] ?? gql).q(REPORT_EPOCHS, { w: run.workerId, r: run.runId, e: epochs });
+      };
+
+      const tally = { raw: emptyTally(), api: emptyTally() };
+      const next = { raw: Array.from({ length: WORKERS }, () => 1), api: Array.from({ length: WORKERS }, () => 1) };
+      // Released whatever happens: pool.end() in the finally below waits for every checked-out client.
+      try {
+        for (let k = 0; k < slices; k++) {
+          const order: ("raw" | "api")[] = (k + round_) % 2 === 0 ? ["raw", "api"] : ["api", "raw"];
+          for (const which of order) {
+            const t = tally[which];
+            const cpu0 = api.cpuSeconds();
+            const pg0 = await postgresBackendCpu(stats_, db.name);
+            const client0 = process.cpuUsage();
+            await drive(WORKERS, seconds / slices, which === "raw" ? sendRaw : sendApi, batch, next[which], t);
+            const client = process.cpuUsage(client0);
+            t.apiCpuSeconds += api.cpuSeconds() - cpu0;
+            t.postgresCpuSeconds += cpuSince(pg0, await postgresBackendCpu(stats_, db.name));
+            t.clientCpuSeconds += (client.user + client.system) / 1e6;
+          }
+        }
+      } finally {
+        for (const c of rawClients) c.release();
+      }
+      return tally;
+    };
+
+    // Warm-up, not recorded: a fresh API process spends its first seconds compiling (measured: 1.07 ms of API CPU per
+    // 1-epoch report in the first 6 s against 0.50 and 0.44 ms in the next two phases), which put a cold process's
+    // JIT into whichever batch size came first. A deployed API has long been warm.
+    if (WARMUP > 0) for (const batch of BATCHES) await measure(batch, 0, "warmup", WARMUP, 1);
+
     for (const batch of BATCHES) {
       for (let round_ = 0; round_ < ROUNDS; round_++) {
-        // Fresh runs per phase so both paths insert into an equally filled table and never conflict. A run takes at most
-        // its configured epochs (1,000, the API's limit), so each API client moves on to its next run when one is full:
-        // enough held runs per client for an upper bound of its rate (measured: 186 / 1,640 / 4,475 epochs/s per client
-        // at 1 / 10 / 100 epochs per request on a slower machine; up to ~11,000 at 100 and ~4,700 at 10 on a faster one).
-        const runsPerClient = Math.ceil((SECONDS * Math.min(batch * 600, 24000)) / MAX_EPOCHS) + 1;
-        const held: { workerId: string; runId: string }[][] = [];
-        for (let w = 0; w < WORKERS; w++) {
-          held.push([]);
-          for (let k = 0; k < runsPerClient; k++) held[w]!.push(await workerWithRunningRun(gql, datasetId, `ingest-b${batch}-r${round_}-w${w}-${k}`, { learningRate: 0.01, epochs: MAX_EPOCHS, batchSize: 8 }));
-        }
-        const rawRuns: string[] = [];
-        for (let w = 0; w < WORKERS; w++)
-          rawRuns.push((await gql.q<any>(LAUNCH, { i: { datasetId, name: `raw-b${batch}-r${round_}-w${w}`, config: { learningRate: 0.01, epochs: 10, batchSize: 8 }, backends: ["TENSORFLOW_GPU"] } })).launchRun.id);
-
-        const rawClients = await Promise.all(Array.from({ length: WORKERS }, () => pool.connect()));
-        const sendRaw = async (c: number, first: number, n: number) => {
-          const epochs = Array.from({ length: n }, (_, i) => ({ step: first + i, metrics: epochMetrics(first + i) }));
-          await rawClients[c]!.query(RAW_INSERT_POINTS, rawInsertParams(rawRuns[c]!, epochs));
-        };
-        const sendApi = async (c: number, first: number, n: number) => {
-          // Steps 1..MAX_EPOCHS go to the client's first run, the next MAX_EPOCHS to its second, and so on (batch sizes
-          // divide MAX_EPOCHS, so a request never spans two runs).
-          const run = held[c]![Math.floor((first - 1) / MAX_EPOCHS)];
-          if (!run) throw new Error(`client ${c} used all ${runsPerClient} runs held for this phase; raise the estimate in metric-ingestion.ts`);
-          const offset = Math.floor((first - 1) / MAX_EPOCHS) * MAX_EPOCHS;
-          const epochs = Array.from({ length: n }, (_, i) => ({ epoch: first - offset + i, metrics: epochMetrics(first + i) }));
-          await (sockets[c] ?? gql).q(REPORT_EPOCHS, { w: run.workerId, r: run.runId, e: epochs });
-        };
-
-        const tally = { raw: emptyTally(), api: emptyTally() };
-        const next = { raw: Array.from({ length: WORKERS }, () => 1), api: Array.from({ length: WORKERS }, () => 1) };
-        // Released whatever happens: pool.end() in the finally below waits for every checked-out client.
-        try {
-          for (let k = 0; k < SLICES; k++) {
-            const order: ("raw" | "api")[] = (k + round_) % 2 === 0 ? ["raw", "api"] : ["api", "raw"];
-            for (const which of order) {
-              const t = tally[which];
-              const cpu0 = api.cpuSeconds();
-              const pg0 = await postgresBackendCpu(stats_, db.name);
-              const client0 = process.cpuUsage();
-              await drive(WORKERS, SECONDS / SLICES, which === "raw" ? sendRaw : sendApi, batch, next[which], t);
-              const client = process.cpuUsage(client0);
-              t.apiCpuSeconds += api.cpuSeconds() - cpu0;
-              t.postgresCpuSeconds += cpuSince(pg0, await postgresBackendCpu(stats_, db.name));
-              t.clientCpuSeconds += (client.user + client.system) / 1e6;
-            }
-          }
-        } finally {
-          for (const c of rawClients) c.release();
-        }
+        const tally = await measure(batch, round_, "timed", SECONDS, SLICES);
         const phase = { raw: phaseResult(tally.raw), api: phaseResult(tally.api) };
         const ratio = phase.api!.pointsPerSec / phase.raw!.pointsPerSec;
         const r = phase.api!;
@@ -241,7 +259,7 @@ async function main() {
   console.log("\n" + md + summaryMd);
   const notes = [
     "",
-    `${WORKERS} concurrent clients per path (one request or statement in flight each, as the worker's RunReporter sends; API requests ${TRANSPORT === "ws" ? "over one graphql-ws socket per client" : "over HTTP"}), ${SECONDS} s per path per round in slices of ${round(SECONDS / SLICES, 2)} s taking turns (ABBA), fresh runs per round, one database.`,
+    `${WORKERS} concurrent clients per path (one request or statement in flight each, as the worker's RunReporter sends; API requests ${TRANSPORT === "ws" ? "over one graphql-ws socket per client" : "over HTTP"}), ${SECONDS} s per path per round in slices of ${round(SECONDS / SLICES, 2)} s taking turns (ABBA), fresh runs per round, one database; first ${WARMUP} s per path and batch size of warm-up, not recorded.`,
     "Raw: `INSERT INTO metric_points ... SELECT FROM unnest($keys, $steps, $values)` on one pooled connection per client.",
     "API: `reportEpochs` to one API process (child process) on the same Postgres: one call of the report function (run lock and lease, points, summaries merged from what the API aggregated, one event per epoch, NOTIFY; no rollups for these 1,000-epoch runs, migrations 0008 and 0010) in one transaction; reports that arrive while other report statements are in flight go together in one statement (ReportQueue, migration 0011).",
     "A live worker sends 1 epoch per request (one request in flight; whatever arrives meanwhile goes in the next, up to 100).",
@@ -253,7 +271,7 @@ async function main() {
     "metric-ingestion",
     `Metric ingestion: API reportEpochs vs raw INSERT (Postgres)${variant ? `, ${variant}` : ""}`,
     machine,
-    { workers: WORKERS, transport: TRANSPORT, seconds: SECONDS, slice: SLICE, keys: KEYS, results, summary },
+    { workers: WORKERS, transport: TRANSPORT, seconds: SECONDS, slice: SLICE, warmupSeconds: WARMUP, keys: KEYS, results, summary },
     md + summaryMd + "\n" + notes,
     variant ? `metric-ingestion-${variant.replace(/[^a-z0-9]+/gi, "-")}` : "metric-ingestion",
   );
