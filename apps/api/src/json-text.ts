@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
 
 /**
- * A value that is already JSON text (a metric column as Postgres wrote it, migration-free: json_agg of a float8
- * column). An HTTP response written by stringifyResult below splices the text in as it is, so a comparison's several MB
+ * A value that is already JSON text (a metric column as Postgres wrote it: array_to_json of a float8[]). An HTTP response written by stringifyResult below splices the text in as it is, so a comparison's several MB
  * of numbers are never parsed into JavaScript numbers and written out again (history-scale: that round trip and the
  * garbage it left were a third of a 50-run compareRuns). Anywhere else (graphql-ws, JSON.stringify of a result held in
  * memory) it serializes as the parsed value, so it is never wrong, only slower there.
@@ -11,30 +10,36 @@ export class JsonText {
   constructor(readonly text: string) {}
 
   toJSON(): unknown {
-    if (splicing) return `${splicing.marker}${splicing.texts.push(this.text) - 1}`;
+    if (splicing) return `${MARKER}${splicing.push(this.text) - 1}`;
     return JSON.parse(this.text);
   }
 }
 
-/** The stringifyResult call in progress (JSON.stringify is synchronous, so one at a time). */
-let splicing: { marker: string; texts: string[] } | null = null;
+/**
+ * What a JsonText becomes while stringifyResult runs: a string no other string of a result can serialize to, since it
+ * starts with a NUL (which JSON escapes as \u0000) followed by a random nonce that never leaves the process. Made once:
+ * random bytes cost ~6 us per call here, 20 times the whole stringify of a worker's small response.
+ */
+const MARKER = `\u0000jsontext-${randomBytes(12).toString("base64url")}-`;
+/** The marker as JSON.stringify writes it (quoted, the NUL escaped), with the JsonText's index after it. */
+const WRITTEN_MARKER = new RegExp(`"${JSON.stringify(MARKER).slice(1, -1).replace(/[\\^$.*+?()[\]{}|-]/g, "\\$&")}(\\d+)"`, "g");
+
+/** The texts of the stringifyResult call in progress (JSON.stringify is synchronous, so one call at a time). */
+let splicing: string[] | null = null;
 
 /**
  * JSON.stringify for a GraphQL result (Apollo's `stringifyResult`, ending in a newline as Apollo's own) that writes each
- * JsonText's text in place. Each JsonText first becomes a string that no other string of the result can serialize to
- * (a NUL, which JSON escapes as \u0000, then a per-call random nonce); those are then replaced by the texts.
+ * JsonText's text in place of its marker.
  */
 export function stringifyResult(value: unknown): string {
-  const state = { marker: `\u0000jsontext-${randomBytes(9).toString("base64url")}-`, texts: [] as string[] };
-  splicing = state;
+  const texts: string[] = [];
+  splicing = texts;
   let json: string;
   try {
     json = JSON.stringify(value) + "\n";
   } finally {
     splicing = null;
   }
-  if (state.texts.length === 0) return json;
-  // As JSON.stringify wrote the marker: quoted, with the NUL escaped.
-  const written = JSON.stringify(state.marker).slice(1, -1).replace(/[\\^$.*+?()[\]{}|-]/g, "\\$&");
-  return json.replace(new RegExp(`"${written}(\\d+)"`, "g"), (_match, index: string) => state.texts[Number(index)]!);
+  if (texts.length === 0) return json;
+  return json.replace(WRITTEN_MARKER, (_match, index: string) => texts[Number(index)]!);
 }
