@@ -5,6 +5,7 @@ import type { Env } from "./env";
 import type { EventBus } from "./pubsub";
 import type { Loaders } from "./loaders";
 import type { Logger } from "./logger";
+import type { ResultSplice } from "./json-text";
 
 /** What every API process shares: configuration, database, artifact store, pub/sub, logger. */
 export interface Services {
@@ -31,4 +32,9 @@ export interface Context extends Services {
    * the subscriber at once and returns how many it sent; the rest must go through the subscription's iterator.
    */
   deliverNow?: (events: readonly RunEventModel[]) => number;
+  /**
+   * Only on an HTTP request: parts of the result written as JSON text after execution (json-text.ts), e.g. a metric
+   * series' points (metric-points-json.ts). Elsewhere resolvers return the values themselves.
+   */
+  splices?: ResultSplice[];
 }

@@ -43,3 +43,21 @@ export function stringifyResult(value: unknown): string {
   if (texts.length === 0) return json;
   return json.replace(WRITTEN_MARKER, (_match, index: string) => texts[Number(index)]!);
 }
+
+/** A value to put into a GraphQL result at a response path once execution is done (see metric-points-json.ts). */
+export interface ResultSplice {
+  path: readonly (string | number)[];
+  value: JsonText;
+}
+
+/**
+ * Puts each splice's value at its path in `data`. A path whose parent is gone (an error elsewhere nulled it, as GraphQL
+ * does up to the nearest nullable field) is skipped: that part of the result is null anyway.
+ */
+export function applySplices(data: unknown, splices: readonly ResultSplice[]): void {
+  for (const { path, value } of splices) {
+    let node: unknown = data;
+    for (let i = 0; i < path.length - 1 && node != null; i++) node = (node as Record<string | number, unknown>)[path[i]!];
+    if (node != null && typeof node === "object") (node as Record<string | number, unknown>)[path[path.length - 1]!] = value;
+  }
+}

@@ -100,6 +100,32 @@ describe("metric rollups", () => {
     expect(text).toMatch(/"columns":\{"steps":\[\d+,\d+,\d+\],"values":\[[\d.e-]+,[\d.e-]+,[\d.e-]+\]\}/);
   });
 
+  it("writes plain `points` selections as JSON text, exactly as graphql-js writes them", async () => {
+    const text = async (selection: string, m: number | null, extra = "") => {
+      const res = await fetch(`${api.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: `query($id: ID!, $m: Int) { run(id: $id) { metrics(maxPoints: $m) { key points ${selection} } } } ${extra}`, variables: { id: runId, m } }),
+      });
+      expect(res.status).toBe(200);
+      return res.text();
+    };
+    for (const m of [null, 19]) {
+      const plain = await text("{ step value min max }", m);
+      // __typename, an alias or a fragment leave the selection to graphql-js: the reference.
+      const reference = JSON.parse(await text("{ step value min max __typename }", m));
+      for (const s of reference.data.run.metrics) for (const p of s.points) delete p.__typename;
+      expect(JSON.parse(plain)).toEqual(reference);
+      expect(JSON.parse(await text("{ ...P }", m, "fragment P on MetricPoint { step value min max }"))).toEqual(reference);
+      const aliased = JSON.parse(await text("{ step v: value }", m));
+      expect(JSON.parse(await text("{ step value step }", m)).data.run.metrics).toEqual(
+        aliased.data.run.metrics.map((s: any) => ({ key: s.key, points: s.points.map((p: any) => ({ step: p.step, value: p.v })) })),
+      );
+      // Fields in the order asked for, as graphql-js writes them.
+      expect(await text("{ max step }", m)).toMatch(/"points":\[\{"max":[\d.e-]+,"step":\d+\},/);
+    }
+  });
+
   it("NumberList carries finite numbers only, as Float does, and never comes in", () => {
     expect(NumberList.serialize([1, 2.5, -3e-7])).toEqual([1, 2.5, -3e-7]);
     for (const bad of [[1, Number.NaN], [Number.POSITIVE_INFINITY], ["1"], "1,2"]) expect(() => NumberList.serialize(bad)).toThrow(/NumberList cannot represent/);

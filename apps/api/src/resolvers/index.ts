@@ -28,6 +28,7 @@ import { getRun } from "../domain/get-entities";
 import { badInput, unauthenticated } from "../errors";
 import type { Resolvers } from "../generated/resolvers-types";
 import { metricPoints } from "../domain/get-run-metrics";
+import { plainPointFields, pointsJson, responsePath } from "../domain/metric-points-json";
 import { DateTime, JSONScalar, NumberList } from "./scalars";
 
 const artifactUrl = (ctx: Context, id: string) => `${ctx.baseUrl}/artifacts/${id}`;
@@ -192,7 +193,14 @@ export const resolvers: Resolvers = {
     dataset: (c) => c.dataset,
   },
   MetricSeries: {
-    points: (s) => metricPoints(s.columns),
+    points: (s, _a, ctx, info) => {
+      // A plain selection over HTTP: the points as JSON text, put in place after execution (metric-points-json.ts).
+      const fields = ctx.splices ? plainPointFields(info) : null;
+      const text = fields && pointsJson(s.columns, fields);
+      if (!text) return metricPoints(s.columns);
+      ctx.splices!.push({ path: responsePath(info.path), value: text });
+      return [];
+    },
     columns: (s) => s.columns,
   },
 };
