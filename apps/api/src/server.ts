@@ -188,8 +188,10 @@ export async function startApiServer(opts: StartOptions): Promise<ApiServer> {
           return {
             async willSendResponse({ contextValue, response }) {
               const splices = contextValue.splices;
-              if (splices?.length && response.body.kind === "single" && response.body.singleResult.data)
-                applySplices(response.body.singleResult.data, splices);
+              if (!splices?.length) return;
+              // graphql 16 never answers incrementally; should a later one, the splices must not be dropped silently.
+              if (response.body.kind !== "single") throw new Error("result splices need a single (non-incremental) response");
+              if (response.body.singleResult.data) applySplices(response.body.singleResult.data, splices);
             },
           };
         },
