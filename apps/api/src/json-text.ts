@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 
 /**
- * A value that is already JSON text (a metric column as Postgres wrote it: array_to_json of a float8[]). An HTTP response written by stringifyResult below splices the text in as it is, so a comparison's several MB
- * of numbers are never parsed into JavaScript numbers and written out again (history-scale: that round trip and the
- * garbage it left were a third of a 50-run compareRuns). Anywhere else (graphql-ws, JSON.stringify of a result held in
+ * A value that is already JSON text (a metric column as Postgres wrote it: array_to_json of a float8[]). An HTTP
+ * response written by stringifyResult below splices the text in as it is, so a comparison's several MB of numbers are
+ * never parsed into JavaScript numbers and written out again (history-scale: that round trip and the garbage it left
+ * were a third of a 50-run compareRuns). Anywhere else (graphql-ws, JSON.stringify of a result held in
  * memory) it serializes as the parsed value, so it is never wrong, only slower there.
  */
 export class JsonText {

@@ -31,12 +31,19 @@ export function plainPointFields(info: Pick<GraphQLResolveInfo, "fieldNodes">): 
  * as Float fails, through graphql-js.
  */
 export function pointsJson(columns: MetricColumnsModel, fields: readonly PointField[]): JsonText | null {
+  // A stored series shares one text for values, mins and maxs: each text is checked and split once.
+  const split = new Map<JsonText, string[]>();
   const cells: string[][] = [];
   for (const f of fields) {
-    const text = columns[COLUMN_OF[f]].text;
-    if (text.includes('"')) return null;
-    // array_to_json writes `[1,2.5,-3e-07]`: the numbers themselves hold no comma.
-    cells.push(text.length <= 2 ? [] : text.slice(1, -1).split(","));
+    const column = columns[COLUMN_OF[f]];
+    let numbers = split.get(column);
+    if (!numbers) {
+      if (column.text.includes('"')) return null;
+      // array_to_json writes `[1,2.5,-3e-07]`: the numbers themselves hold no comma.
+      numbers = column.text.length <= 2 ? [] : column.text.slice(1, -1).split(",");
+      split.set(column, numbers);
+    }
+    cells.push(numbers);
   }
   const n = cells[0]!.length;
   if (cells.some((c) => c.length !== n)) throw new Error("pointsJson: the series' columns differ in length");
