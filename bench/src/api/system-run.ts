@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { WORKER_NODE_FLAGS } from "@tunelab/worker/node-flags";
 import WebSocket from "ws";
 import pg from "pg";
-import { threadBreakdown, type ThreadBreakdown, type ThreadSchedstat } from "./schedstat";
+import { threadBreakdown, type ThreadBreakdown } from "./schedstat";
 import { BENCH_DIR, childExecArgv, cpuSince, freshDatabase, Gql, LAUNCH, nowMs, postgresBackendCpu, procCpuSeconds, procMemory, REPO_ROOT, startApiProcess, WORKER_TOKEN } from "./common";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -44,9 +44,7 @@ export interface SystemRunResult {
   subscriberCpuSeconds: number;
   /** Every Postgres backend of the run's database. */
   postgresCpuSeconds: number;
-  /** The worker's busiest thread (the trainer's thread): time on a CPU and waiting for one, over its life. */
-  trainingThread?: ThreadSchedstat;
-  /** The worker's threads by role (training, main, V8's helpers and the rest) over its life. */
+  /** The worker's threads by role over its life: the training thread (the trainer's, the busiest), main, V8's helpers and the rest. */
   workerThreads?: ThreadBreakdown;
   frozenLayers: string[];
   error?: string;
@@ -130,7 +128,6 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
     result.workerPeakRssMiB = procMemory(workerPid).peakMiB;
     result.workerCpuSeconds = procCpuSeconds(workerPid);
     result.workerThreads = threadBreakdown(workerPid);
-    result.trainingThread = result.workerThreads?.training;
     result.apiCpuSeconds = api.cpuSeconds() - apiCpu0;
     if (subs?.pid) result.subscriberCpuSeconds = procCpuSeconds(subs.pid);
     result.postgresCpuSeconds = cpuSince(pg0, await postgresBackendCpu(stats_, db.name));

@@ -74,7 +74,7 @@ async function main() {
   const raw: unknown[] = [];
   const runStandalone = async (i: number) => {
     const s = await standaloneRun(spec as never, { workerFlags: STANDALONE === "worker-flags" });
-    standalone.push({ wall: s.totalMs, train: s.trainMs, ...trainingThreadFields(s.trainingThread), processCpuSeconds: s.processCpuSeconds, threads: s.threads });
+    standalone.push({ wall: s.totalMs, train: s.trainMs, ...trainingThreadFields(s.threads?.training), processCpuSeconds: s.processCpuSeconds, threads: s.threads });
     console.log(`standalone #${i + 1}: wall ${round(s.totalMs / 1000, 2)} s, training ${round(s.trainMs / 1000, 2)} s`);
     return s;
   };
@@ -82,7 +82,7 @@ async function main() {
     const r = await systemRun({ ...spec, subscribers: SUBSCRIBERS } as never);
     if (r.status !== "SUCCEEDED") throw new Error(`system run ended ${r.status}: ${r.error}`);
     const last = r.epochs[r.epochs.length - 1]!.t;
-    system.push({ wall: r.finishedAt - r.preparingAt, train: last - r.runningAt, ...trainingThreadFields(r.trainingThread), claimToRunning: r.runningAt - r.preparingAt, runningToFirstEpoch: r.epochs[0]!.t - r.runningAt, apiCpuSeconds: r.apiCpuSeconds, workerCpuSeconds: r.workerCpuSeconds, subscriberCpuSeconds: r.subscriberCpuSeconds, postgresCpuSeconds: r.postgresCpuSeconds, threads: r.workerThreads });
+    system.push({ wall: r.finishedAt - r.preparingAt, train: last - r.runningAt, ...trainingThreadFields(r.workerThreads?.training), claimToRunning: r.runningAt - r.preparingAt, runningToFirstEpoch: r.epochs[0]!.t - r.runningAt, apiCpuSeconds: r.apiCpuSeconds, workerCpuSeconds: r.workerCpuSeconds, subscriberCpuSeconds: r.subscriberCpuSeconds, postgresCpuSeconds: r.postgresCpuSeconds, threads: r.workerThreads });
     console.log(`system #${i + 1}: wall ${round((r.finishedAt - r.preparingAt) / 1000, 2)} s, training ${round((last - r.runningAt) / 1000, 2)} s (${r.epochs.length} epochs seen); CPU: API ${round(r.apiCpuSeconds, 2)} s, worker ${round(r.workerCpuSeconds, 2)} s, subscribers ${round(r.subscriberCpuSeconds, 2)} s, Postgres ${round(r.postgresCpuSeconds, 2)} s`);
     return r;
   };

@@ -59,7 +59,6 @@ process.stdout.write(
       frozenLayers: result.frozenLayers,
       evaluation: { accuracy: result.evaluation.accuracy, loss: result.evaluation.loss },
       tensorsAfter: tf.memory().numTensors,
-      trainingThread: threads?.training,
       threads,
       // Every thread of this process (user + system), to set against the training thread's own time.
       processCpuSeconds: cpuSeconds(process.cpuUsage()),
