@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { createLogger, readEnv, startApiServer } from "@tunelab/api";
 import { createDb } from "@tunelab/db";
+import { drive, epochMetrics, RAW_INSERT_POINTS, rawInsertParams, type RawDriveReply, type RawDriveRequest } from "./ingest-load";
 
 // BENCH_CPU_PROF=1 (or an absolute directory; default <tmp>/tunelab-bench-profiles): profile this process with the inspector (robust where --cpu-prof loses the main thread's
 // profile on a signal exit); the parent asks for the file over IPC before stopping it.
@@ -34,6 +35,22 @@ const log = createLogger(env.logLevel);
 const handle = await createDb({ databaseUrl: env.databaseUrl, dataDir: env.dataDir, maxConnections: Number(process.env.BENCH_API_POOL ?? 10) });
 const server = await startApiServer({ env, handle, log });
 process.send?.({ type: "listening", url: server.url.replace("localhost", "127.0.0.1") });
+
+// metric-ingestion's raw path on an embedded database: only this process can open the PGlite data directory, so the raw
+// INSERTs run here, on the API's own client, driven like the bench process drives the API (no transport of their own).
+process.on("message", (m: RawDriveRequest) => {
+  if (m?.type !== "raw-drive") return;
+  const nextStep = [...m.nextStep];
+  const send = async (client: number, first: number, n: number) => {
+    const epochs = Array.from({ length: n }, (_, i) => ({ step: first + i, metrics: epochMetrics(first + i) }));
+    await handle.query(RAW_INSERT_POINTS, rawInsertParams(m.runIds[client]!, epochs));
+  };
+  drive(m.runIds.length, m.seconds, send, m.batch, nextStep).then(
+    (r) => process.send?.({ type: "raw-driven", id: m.id, ...r, nextStep } satisfies RawDriveReply),
+    (error: unknown) =>
+      process.send?.({ type: "raw-driven", id: m.id, points: 0, seconds: 0, latencies: [], nextStep, error: String(error) } satisfies RawDriveReply),
+  );
+});
 
 let stopping = false;
 const stop = async () => {

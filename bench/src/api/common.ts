@@ -15,6 +15,7 @@ import { bundleNodeEntry } from "@tunelab/api/bundle";
 import { API_NODE_FLAGS } from "@tunelab/api/node-flags";
 import pg from "pg";
 import WebSocket from "ws";
+import type { RawDriveReply, RawDriveRequest } from "./ingest-load";
 
 export const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const REPO_ROOT = path.resolve(BENCH_DIR, "..");
@@ -26,8 +27,7 @@ export const WORKER_TOKEN = "bench-worker-token-0123456789abcdef";
 export const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-/** Wall-clock milliseconds with sub-ms resolution, comparable across processes on one machine. */
-export const nowMs = () => performance.timeOrigin + performance.now();
+export { nowMs } from "./ingest-load";
 
 export function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -198,6 +198,8 @@ export interface ApiProcess {
   cpuSeconds(): number;
   /** With BENCH_CPU_PROF set: stops the API's CPU profiler and writes the profile; resolves with the file. */
   saveProfile(name: string): Promise<string | undefined>;
+  /** metric-ingestion's raw path run inside the API process, on its own database client (for embedded PGlite). */
+  rawDrive(request: Omit<RawDriveRequest, "type" | "id">): Promise<RawDriveReply>;
   stop(): Promise<void>;
 }
 
@@ -212,6 +214,8 @@ function profileExecArgv(profileName?: string): string[] {
   if (!process.env.BENCH_CPU_PROF_FLAG || !profileName) return [];
   return ["--cpu-prof", `--cpu-prof-dir=${path.join(RESULTS_DIR, "profiles")}`, `--cpu-prof-name=${profileName}-${Date.now()}.cpuprofile`];
 }
+
+let rawDriveIds = 0;
 
 /** api-process.ts bundled the way `pnpm start` bundles the API (apps/api/scripts/bundle.mjs), once per benchmark run. */
 let apiBundle: Promise<string> | undefined;
@@ -278,6 +282,21 @@ export async function startApiProcess(opts: { databaseUrl?: string; dataDir: str
             child.send({ type: "profile", name });
           })
         : Promise.resolve(undefined),
+    rawDrive: (request) =>
+      new Promise<RawDriveReply>((resolve, reject) => {
+        const id = ++rawDriveIds;
+        const onMessage = (m: RawDriveReply) => {
+          if (m?.type !== "raw-driven" || m.id !== id) return;
+          child.off("message", onMessage);
+          child.off("exit", onExit);
+          if (m.error) reject(new Error(`raw path in the API process: ${m.error}`));
+          else resolve(m);
+        };
+        const onExit = (code: number | null) => reject(new Error(`API process exited with ${code} during the raw path`));
+        child.on("message", onMessage);
+        child.once("exit", onExit);
+        child.send({ type: "raw-drive", id, ...request } satisfies RawDriveRequest);
+      }),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -392,28 +411,6 @@ export class Gql {
     if (r.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(r.errors).slice(0, 2000)}`);
     return r.data as T;
   }
-}
-
-/** The metrics every simulated epoch of the ingestion benchmarks reports (a classifier with a validation split). */
-export const EPOCH_METRIC_KEYS = ["loss", "acc", "val_loss", "val_acc"] as const;
-export type EpochMetrics = Record<(typeof EPOCH_METRIC_KEYS)[number], number>;
-export const epochMetrics = (step: number): EpochMetrics => ({ loss: 1 / (step + 1), acc: 1 - 1 / (step + 2), val_loss: 1.1 / (step + 1), val_acc: 1 - 1.2 / (step + 2) });
-
-/** The raw path a report is compared with: one INSERT of the points as columns (params from rawInsertParams). */
-export const RAW_INSERT_POINTS = `INSERT INTO metric_points (run_id, key, step, value)
-  SELECT $1::uuid, k, s, v FROM unnest($2::text[], $3::int[], $4::float8[]) AS t(k, s, v)`;
-
-export function rawInsertParams(runId: string, epochs: { step: number; metrics: EpochMetrics }[]): [string, string[], number[], number[]] {
-  const keys: string[] = [];
-  const steps: number[] = [];
-  const values: number[] = [];
-  for (const e of epochs)
-    for (const k of EPOCH_METRIC_KEYS) {
-      keys.push(k);
-      steps.push(e.step);
-      values.push(e.metrics[k]);
-    }
-  return [runId, keys, steps, values];
 }
 
 export const LAUNCH = `mutation($i: LaunchRunInput!) { launchRun(input: $i) { id } }`;

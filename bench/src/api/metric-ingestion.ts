@@ -2,10 +2,12 @@
 /**
  * metric-ingestion: metric points per second written through the API's worker operation `reportEpochs` (batched as
  * the worker's RunReporter sends them: one request in flight per run, up to 100 epochs per request) into Postgres,
- * side by side in one run with a raw batched INSERT (unnest arrays) of the same points into the same database.
+ * side by side in one run with a raw batched INSERT (unnest arrays) of the same points into the same database; then
+ * the same on the embedded default (PGlite in the API process), where the raw INSERTs run inside the API process on its
+ * own client, since no other process can open that database.
  *
  *   pnpm --filter @tunelab/bench metric-ingestion [--seconds 6] [--slice 2] [--workers 4] [--batches 1,10,100] [--rounds 1]
- *     [--warmup 2] [--transport http|ws]
+ *     [--warmup 2] [--transport http|ws] [--drivers postgres,pglite]
  *
  * Target: the API path reaches >= 50% of raw. BENCH_CPU_PROF=1 writes a CPU profile of the API process.
  *
@@ -20,18 +22,14 @@ import pg from "pg";
 import {
   arg,
   datasetIdByName,
-  EPOCH_METRIC_KEYS,
-  epochMetrics,
   freshDatabase,
   Gql,
   GqlSocket,
   machineInfo,
-  nowMs,
+  type MachineInfo,
   postgresBackendCpu,
   cpuSince,
   publish,
-  RAW_INSERT_POINTS,
-  rawInsertParams,
   REPORT_EPOCHS,
   round,
   startApiProcess,
@@ -41,6 +39,7 @@ import {
   workerWithRunningRun,
   LAUNCH,
 } from "./common";
+import { drive, EPOCH_METRIC_KEYS, epochMetrics, RAW_INSERT_POINTS, rawInsertParams, type DriveResult } from "./ingest-load";
 import { bootstrapMedian, verdict } from "./paired-overhead";
 
 const SECONDS = Number(arg("seconds", "6"));
@@ -56,6 +55,9 @@ const TRANSPORT = arg("transport", "http");
 const WARMUP = Number(arg("warmup", "2"));
 if (!(WARMUP >= 0)) throw new Error(`--warmup must be a number of seconds >= 0 (got ${WARMUP})`);
 if (TRANSPORT !== "http" && TRANSPORT !== "ws") throw new Error(`--transport must be http or ws (got ${TRANSPORT})`);
+const DRIVERS = arg("drivers", "postgres,pglite").split(",");
+for (const d of DRIVERS) if (d !== "postgres" && d !== "pglite") throw new Error(`--drivers: postgres and/or pglite, comma-separated (got ${d})`);
+type Driver = "postgres" | "pglite";
 /** The most epochs a run may have (the API's limit); a run's epochs are reported up to it. */
 const MAX_EPOCHS = 1000;
 for (const b of BATCHES) if (!(b >= 1 && MAX_EPOCHS % b === 0)) throw new Error(`--batches: each must divide ${MAX_EPOCHS} (got ${b})`);
@@ -96,44 +98,36 @@ function phaseResult(t: Tally): PhaseResult {
   };
 }
 
-/**
- * Each client loops for `seconds`: one request in flight, the next `batch` epochs of its run (nextStep carries on
- * from the previous slice). The slice ends when the last request started in it returns.
- */
-async function drive(clients: number, seconds: number, send: (client: number, firstStep: number, batch: number) => Promise<void>, batch: number, nextStep: number[], into: Tally): Promise<void> {
-  const t0 = nowMs();
-  const until = t0 + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: clients }, async (_, c) => {
-      while (nowMs() < until) {
-        const first = nextStep[c]!;
-        nextStep[c] = first + batch;
-        const s = nowMs();
-        await send(c, first, batch);
-        into.latencies.push(nowMs() - s);
-        into.points += batch * KEYS.length;
-      }
-    }),
-  );
-  into.seconds += (nowMs() - t0) / 1000;
+function addTo(t: Tally, r: DriveResult): void {
+  t.points += r.points;
+  t.seconds += r.seconds;
+  for (const l of r.latencies) t.latencies.push(l);
 }
 
 async function main() {
-  const machine = await machineInfo();
-  warnIfBusy(machine);
-  const db = await freshDatabase("tunelab_bench_ingest");
+  for (const driver of DRIVERS as Driver[]) {
+    const machine = await machineInfo();
+    warnIfBusy(machine);
+    await runDriver(driver, machine);
+  }
+}
+
+/** Both paths on one database: a fresh Postgres database, or (pglite) the embedded default in a fresh data directory. */
+async function runDriver(driver: Driver, machine: MachineInfo) {
+  const db = driver === "postgres" ? await freshDatabase("tunelab_bench_ingest") : null;
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "tunelab-bench-"));
-  const api = await startApiProcess({ databaseUrl: db.url, dataDir, name: "api-metric-ingestion" });
-  const pool = new pg.Pool({ connectionString: db.url, max: WORKERS });
+  const api = await startApiProcess({ databaseUrl: db?.url, dataDir, name: `api-metric-ingestion-${driver}` });
+  const pool = db ? new pg.Pool({ connectionString: db.url, max: WORKERS }) : null;
   // Its own connection for the CPU accounting, so it never waits behind the raw clients holding the pool.
-  const stats_ = new pg.Pool({ connectionString: db.url, max: 1 });
+  const stats_ = db ? new pg.Pool({ connectionString: db.url, max: 1 }) : null;
+  const backendCpu = async () => (db && stats_ ? postgresBackendCpu(stats_, db.name) : new Map<number, number>());
   const rows: (string | number)[][] = [];
   const results: Record<string, unknown>[] = [];
   try {
     const gql = new Gql(api.url);
     const datasetId = await datasetIdByName(gql, "iris");
     const sockets = TRANSPORT === "ws" ? await Promise.all(Array.from({ length: WORKERS }, () => GqlSocket.open(api.url))) : [];
-    console.log(`API ${api.url} (pid ${api.pid}) on ${db.name}; ${WORKERS} concurrent workers, ${SECONDS} s per phase`);
+    console.log(`API ${api.url} (pid ${api.pid}) on ${db ? db.name : `PGlite in ${dataDir}`}; ${WORKERS} concurrent workers, ${SECONDS} s per phase`);
 
     /**
      * One round at one batch size: fresh runs, then the two paths taking turns for `seconds` each in `slices` slices.
@@ -154,10 +148,18 @@ async function main() {
       for (let w = 0; w < WORKERS; w++)
         rawRuns.push((await gql.q<any>(LAUNCH, { i: { datasetId, name: `raw-${label}-b${batch}-r${round_}-w${w}`, config: { learningRate: 0.01, epochs: 10, batchSize: 8 }, backends: ["TENSORFLOW_GPU"] } })).launchRun.id);
 
-      const rawClients = await Promise.all(Array.from({ length: WORKERS }, () => pool.connect()));
+      const rawClients = pool ? await Promise.all(Array.from({ length: WORKERS }, () => pool.connect())) : [];
       const sendRaw = async (c: number, first: number, n: number) => {
         const epochs = Array.from({ length: n }, (_, i) => ({ step: first + i, metrics: epochMetrics(first + i) }));
         await rawClients[c]!.query(RAW_INSERT_POINTS, rawInsertParams(rawRuns[c]!, epochs));
+      };
+      // Postgres: from this process, one pooled connection per client. PGlite: inside the API process, which holds the
+      // only client of the embedded database.
+      const driveRaw = async (seconds: number, nextStep: number[]): Promise<DriveResult> => {
+        if (pool) return drive(WORKERS, seconds, sendRaw, batch, nextStep);
+        const r = await api.rawDrive({ runIds: rawRuns, batch, seconds, nextStep });
+        nextStep.splice(0, nextStep.length, ...r.nextStep);
+        return r;
       };
       const sendApi = async (c: number, first: number, n: number) => {
         // Steps 1..MAX_EPOCHS go to the client's first run, the next MAX_EPOCHS to its second, and so on (batch sizes
@@ -178,12 +180,12 @@ async function main() {
           for (const which of order) {
             const t = tally[which];
             const cpu0 = api.cpuSeconds();
-            const pg0 = await postgresBackendCpu(stats_, db.name);
+            const pg0 = await backendCpu();
             const client0 = process.cpuUsage();
-            await drive(WORKERS, seconds / slices, which === "raw" ? sendRaw : sendApi, batch, next[which], t);
+            addTo(t, which === "raw" ? await driveRaw(seconds / slices, next.raw) : await drive(WORKERS, seconds / slices, sendApi, batch, next.api));
             const client = process.cpuUsage(client0);
             t.apiCpuSeconds += api.cpuSeconds() - cpu0;
-            t.postgresCpuSeconds += cpuSince(pg0, await postgresBackendCpu(stats_, db.name));
+            t.postgresCpuSeconds += cpuSince(pg0, await backendCpu());
             t.clientCpuSeconds += (client.user + client.system) / 1e6;
           }
         }
@@ -205,9 +207,10 @@ async function main() {
         const ratio = phase.api!.pointsPerSec / phase.raw!.pointsPerSec;
         const r = phase.api!;
         const w = phase.raw!;
-        // CPU per 1,000 points: the API path = API process + Postgres; the raw path = this client + Postgres.
+        // CPU per 1,000 points: the API path = API process + Postgres; the raw path = the process that sends it + Postgres
+        // (on PGlite the API process, which runs both the raw INSERTs and the database; there is no Postgres).
         const apiCpuPer1k = ((r.apiCpuSeconds! + r.postgresCpuSeconds!) * 1e6) / r.points;
-        const rawCpuPer1k = ((w.clientCpuSeconds! + w.postgresCpuSeconds!) * 1e6) / w.points;
+        const rawCpuPer1k = ((w.clientCpuSeconds! + w.postgresCpuSeconds! + (driver === "pglite" ? w.apiCpuSeconds! : 0)) * 1e6) / w.points;
         rows.push([
           `${batch} x ${KEYS.length} = ${batch * KEYS.length}`,
           phase.raw!.pointsPerSec,
@@ -218,7 +221,7 @@ async function main() {
           r.latencyMs.p99,
           phase.raw!.latencyMs.p50,
           round((r.apiCpuSeconds! * 1e6) / r.points, 1),
-          round((r.postgresCpuSeconds! * 1e6) / r.points, 1),
+          driver === "pglite" ? "-" : round((r.postgresCpuSeconds! * 1e6) / r.points, 1),
           round(apiCpuPer1k, 1),
           round(rawCpuPer1k, 1),
           `${round((rawCpuPer1k / apiCpuPer1k) * 100, 0)}%`,
@@ -227,12 +230,12 @@ async function main() {
         console.log(`batch ${batch}: raw ${phase.raw!.pointsPerSec} pts/s, api ${r.pointsPerSec} pts/s (${round(ratio * 100, 0)}%)`);
       }
     }
-    await api.saveProfile("api-metric-ingestion");
+    await api.saveProfile(`api-metric-ingestion-${driver}`);
   } finally {
-    await pool.end();
-    await stats_.end();
+    await pool?.end();
+    await stats_?.end();
     await api.stop();
-    await db.drop();
+    await db?.drop();
     await rm(dataDir, { recursive: true, force: true });
   }
 
@@ -260,20 +263,23 @@ async function main() {
   const notes = [
     "",
     `${WORKERS} concurrent clients per path (one request or statement in flight each, as the worker's RunReporter sends; API requests ${TRANSPORT === "ws" ? "over one graphql-ws socket per client" : "over HTTP"}), ${SECONDS} s per path per round in slices of ${round(SECONDS / SLICES, 2)} s taking turns (ABBA), fresh runs per round, one database; first ${WARMUP} s per path and batch size of warm-up, not recorded.`,
-    "Raw: `INSERT INTO metric_points ... SELECT FROM unnest($keys, $steps, $values)` on one pooled connection per client.",
-    "API: `reportEpochs` to one API process (child process) on the same Postgres: one call of the report function (run lock and lease, points, summaries merged from what the API aggregated, one event per epoch, NOTIFY; no rollups for these 1,000-epoch runs, migrations 0008 and 0010) in one transaction; reports that arrive while other report statements are in flight go together in one statement (ReportQueue, migration 0011).",
+    driver === "postgres"
+      ? "Raw: `INSERT INTO metric_points ... SELECT FROM unnest($keys, $steps, $values)` on one pooled connection per client."
+      : "Raw: the same `INSERT INTO metric_points ... SELECT FROM unnest($keys, $steps, $values)`, sent inside the API process on its PGlite client (the only client an embedded database has), with no transport at all: the cheapest way into that database.",
+    `API: \`reportEpochs\` to one API process (child process) on ${driver === "postgres" ? "the same Postgres" : "its embedded PGlite (the default of `pnpm start`)"}: one call of the report function (run lock and lease, points, summaries merged from what the API aggregated, one event per epoch, NOTIFY; no rollups for these 1,000-epoch runs, migrations 0008 and 0010) in one transaction; reports that arrive while other report statements are in flight go together in one statement (ReportQueue, migration 0011${driver === "pglite" ? "; PGlite has one connection, so one statement at a time" : ""}).`,
     "A live worker sends 1 epoch per request (one request in flight; whatever arrives meanwhile goes in the next, up to 100).",
-    "CPU columns come from /proc (API process, this client process for raw, and every client backend of the database): they depend much less on other load than points/s, and on a CPU-bound machine `raw CPU / API CPU` is what the throughput ratio tends to.",
+    `CPU columns come from /proc (API process, this client process for raw, and ${driver === "postgres" ? "every client backend of the database" : "on PGlite the API process for raw too, which runs the database"}): they depend much less on other load than points/s, and on a CPU-bound machine \`raw CPU / API CPU\` is what the throughput ratio tends to.`,
   ].join("\n");
   // The default configuration keeps its block in docs/benchmarks.md; another worker count or transport gets its own.
   const variant = [WORKERS !== 4 ? `${WORKERS} workers` : "", TRANSPORT !== "http" ? `over ${TRANSPORT}` : ""].filter(Boolean).join(", ");
+  const key = [driver === "pglite" ? "pglite" : "", variant.replace(/[^a-z0-9]+/gi, "-")].filter(Boolean).join("-");
   await publish(
     "metric-ingestion",
-    `Metric ingestion: API reportEpochs vs raw INSERT (Postgres)${variant ? `, ${variant}` : ""}`,
+    `Metric ingestion: API reportEpochs vs raw INSERT (${driver === "postgres" ? "Postgres" : "embedded PGlite"})${variant ? `, ${variant}` : ""}`,
     machine,
-    { workers: WORKERS, transport: TRANSPORT, seconds: SECONDS, slice: SLICE, warmupSeconds: WARMUP, keys: KEYS, results, summary },
+    { driver, workers: WORKERS, transport: TRANSPORT, seconds: SECONDS, slice: SLICE, warmupSeconds: WARMUP, keys: KEYS, results, summary },
     md + summaryMd + "\n" + notes,
-    variant ? `metric-ingestion-${variant.replace(/[^a-z0-9]+/gi, "-")}` : "metric-ingestion",
+    key ? `metric-ingestion-${key}` : "metric-ingestion",
   );
 }
 

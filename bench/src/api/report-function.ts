@@ -8,32 +8,33 @@
  * With --group G (default 4), the same reports are also sent G at a time, G runs per statement, as the API's
  * ReportQueue sends the reports that waited while another statement was in flight (reportEpochsBatch).
  *
- *   pnpm --filter @tunelab/bench report-function [--batches 1,10,100] [--calls 300] [--group 4]
+ * With --drivers postgres,pglite (the default) the same calls also run on the embedded default, PGlite in this process
+ * (wall times only: PGlite has no WAL position to read between calls and no function statistics).
+ *
+ *   pnpm --filter @tunelab/bench report-function [--batches 1,10,100] [--calls 300] [--group 4] [--drivers postgres,pglite]
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { openPostgres, reportEpochsAtomically, reportEpochsBatch } from "@tunelab/db";
+import { createDb, type DbHandle, openPostgres, reportEpochsAtomically, reportEpochsBatch } from "@tunelab/db";
 import pg from "pg";
 import {
   arg,
   datasetIdByName,
-  EPOCH_METRIC_KEYS,
-  epochMetrics,
   freshDatabase,
   Gql,
   LAUNCH,
   machineInfo,
+  type MachineInfo,
   nowMs,
   publish,
-  RAW_INSERT_POINTS,
-  rawInsertParams,
   round,
   startApiProcess,
   table,
   warnIfBusy,
   workerWithRunningRun,
 } from "./common";
+import { EPOCH_METRIC_KEYS, epochMetrics, RAW_INSERT_POINTS, rawInsertParams } from "./ingest-load";
 
 const BATCHES = arg("batches", "1,10,100").split(",").map(Number);
 const CALLS = Number(arg("calls", "300"));
@@ -43,6 +44,9 @@ if (!(CALLS >= 10)) throw new Error(`--calls must be at least 10 (got ${CALLS})`
 const GROUP = Number(arg("group", "4"));
 if (!(Number.isInteger(GROUP) && GROUP >= 1 && CALLS % GROUP === 0)) throw new Error(`--group must be an integer >= 1 dividing --calls (got ${GROUP})`);
 const KEYS = EPOCH_METRIC_KEYS;
+const DRIVERS = arg("drivers", "postgres,pglite").split(",");
+for (const d of DRIVERS) if (d !== "postgres" && d !== "pglite") throw new Error(`--drivers: postgres and/or pglite, comma-separated (got ${d})`);
+type Driver = "postgres" | "pglite";
 
 interface FunctionTime {
   calls: number;
@@ -58,15 +62,21 @@ async function functionTimes(c: pg.Client): Promise<Map<string, FunctionTime>> {
 }
 
 async function main() {
-  const machine = await machineInfo();
-  warnIfBusy(machine);
-  const db = await freshDatabase("tunelab_bench_reportfn");
+  for (const driver of DRIVERS as Driver[]) {
+    const machine = await machineInfo();
+    warnIfBusy(machine);
+    await runDriver(driver, machine);
+  }
+}
+
+async function runDriver(driver: Driver, machine: MachineInfo) {
+  const db = driver === "postgres" ? await freshDatabase("tunelab_bench_reportfn") : null;
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "tunelab-bench-"));
   const rows: (string | number)[][] = [];
   const results: Record<string, unknown>[] = [];
   try {
     // The API creates the schema, the worker token and runs held by workers, then steps aside.
-    const api = await startApiProcess({ databaseUrl: db.url, dataDir, name: "api-report-function" });
+    const api = await startApiProcess({ databaseUrl: db?.url, dataDir, name: "api-report-function" });
     const held: Record<number, { workerId: string; runId: string }[]> = {};
     // For the grouped statements: GROUP runs per statement, each taking CALLS / GROUP reports.
     const heldGrouped: Record<number, { workerId: string; runId: string }[][]> = {};
@@ -91,29 +101,36 @@ async function main() {
       await api.stop();
     }
 
-    const admin = new pg.Client({ connectionString: db.url });
-    await admin.connect();
-    await admin.query(`ALTER DATABASE "${db.name}" SET track_functions = 'pl'`);
-    const tokenId: string = (await admin.query("SELECT id FROM worker_tokens LIMIT 1")).rows[0].id;
+    // Postgres: the admin connection reads WAL positions and function times between calls; PGlite (the API's data
+    // directory, opened here now that the API is gone) has one client, and none of either.
+    const admin = db ? new pg.Client({ connectionString: db.url }) : null;
+    await admin?.connect();
+    if (db) await admin!.query(`ALTER DATABASE "${db.name}" SET track_functions = 'pl'`);
     // One connection (pool of one), opened after the ALTER so its session tracks function times.
-    const handle = await openPostgres({ url: db.url, migrate: false, maxConnections: 1 });
-    const raw = new pg.Client({ connectionString: db.url });
-    await raw.connect();
+    const handle: DbHandle = db ? await openPostgres({ url: db.url, migrate: false, maxConnections: 1 }) : await createDb({ dataDir, migrate: false });
+    const tokenId = String((await handle.query<{ id: string }>("SELECT id FROM worker_tokens LIMIT 1"))[0]!.id);
+    const raw = db ? new pg.Client({ connectionString: db.url }) : null;
+    await raw?.connect();
+    const rawInsert = async (params: unknown[]) => {
+      if (raw) await raw.query(RAW_INSERT_POINTS, params);
+      else await handle.query(RAW_INSERT_POINTS, params);
+    };
     let rawStep = 0;
     try {
       // A session sends its function statistics at most once a second (and after 10 s idle): flush them on demand.
-      const flushStats = () => handle.query("SELECT pg_stat_force_next_flush()");
+      const flushStats = async () => void (admin && (await handle.query("SELECT pg_stat_force_next_flush()")));
       for (const batch of BATCHES) {
         await flushStats();
-        const before = await functionTimes(admin);
+        const before = admin ? await functionTimes(admin) : new Map<string, FunctionTime>();
         let reportMs = 0;
         let rawMs = 0;
         // WAL bytes each path writes (points, summaries, rollups, events, the run row, index entries): unlike the times,
         // the same on any machine. Read on the admin connection between calls, outside the timed spans.
         let reportWal = 0;
         let rawWal = 0;
-        const walLsn = async () => String((await admin.query("SELECT pg_current_wal_insert_lsn() AS l")).rows[0].l);
-        const walSince = async (lsn: string) => Number((await admin.query("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1)::float8 AS d", [lsn])).rows[0].d);
+        const walLsn = async () => (admin ? String((await admin.query("SELECT pg_current_wal_insert_lsn() AS l")).rows[0].l) : "");
+        const walSince = async (lsn: string) =>
+          admin ? Number((await admin.query("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1)::float8 AS d", [lsn])).rows[0].d) : NaN;
         for (let i = 0; i < CALLS; i++) {
           const run = held[batch]![Math.floor((i * batch) / MAX_EPOCHS)]!;
           const first = ((i * batch) % MAX_EPOCHS) + 1;
@@ -134,7 +151,7 @@ async function main() {
           const params = rawInsertParams(rawRun!, epochs.map((e) => ({ step: ++rawStep, metrics: e.metrics })));
           lsn = await walLsn();
           t = nowMs();
-          await raw.query(RAW_INSERT_POINTS, params);
+          await rawInsert(params);
           rawMs += nowMs() - t;
           rawWal += await walSince(lsn);
         }
@@ -154,7 +171,7 @@ async function main() {
           groupedMs += nowMs() - t;
         }
         await flushStats();
-        const after = await functionTimes(admin);
+        const after = admin ? await functionTimes(admin) : new Map<string, FunctionTime>();
         const perCall: Record<string, { totalMs: number; selfMs: number; calls: number }> = {};
         for (const [name, a] of after) {
           const b = before.get(name) ?? { calls: 0, totalMs: 0, selfMs: 0 };
@@ -169,22 +186,22 @@ async function main() {
           round(rawMs / CALLS, 3),
           `${round((rawMs / reportMs) * 100, 0)}%`,
           GROUP > 1 ? round(groupedMs / CALLS, 3) : "-",
-          Math.round(reportWal / CALLS),
-          Math.round(rawWal / CALLS),
+          admin ? Math.round(reportWal / CALLS) : "-",
+          admin ? Math.round(rawWal / CALLS) : "-",
           top?.totalMs ?? "-",
           top?.selfMs ?? "-",
           Object.entries(called).map(([name, t]) => `${name} ${t.totalMs}`).join(", ") || "-",
         ]);
-        results.push({ epochsPerCall: batch, pointsPerCall: batch * KEYS.length, calls: CALLS, reportMsPerCall: reportMs / CALLS, rawMsPerCall: rawMs / CALLS, group: GROUP, groupedMsPerReport: GROUP > 1 ? groupedMs / CALLS : null, reportWalBytesPerCall: reportWal / CALLS, rawWalBytesPerCall: rawWal / CALLS, functionsPerCall: perCall });
+        results.push({ driver, epochsPerCall: batch, pointsPerCall: batch * KEYS.length, calls: CALLS, reportMsPerCall: reportMs / CALLS, rawMsPerCall: rawMs / CALLS, group: GROUP, groupedMsPerReport: GROUP > 1 ? groupedMs / CALLS : null, reportWalBytesPerCall: reportWal / CALLS, rawWalBytesPerCall: rawWal / CALLS, functionsPerCall: perCall });
         console.log(`batch ${batch}: report ${round(reportMs / CALLS, 3)} ms, raw ${round(rawMs / CALLS, 3)} ms per call${GROUP > 1 ? `, ${round(groupedMs / CALLS, 3)} ms per report ${GROUP} per statement` : ""}`);
       }
     } finally {
-      await raw.end();
+      await raw?.end();
       await handle.close();
-      await admin.end();
+      await admin?.end();
     }
   } finally {
-    await db.drop();
+    await db?.drop();
     await rm(dataDir, { recursive: true, force: true });
   }
 
@@ -195,12 +212,21 @@ async function main() {
   console.log("\n" + md);
   const notes = [
     "",
-    `${CALLS} calls per batch size, one at a time on one connection each (report: reportEpochsAtomically on a run held by a worker; raw: the INSERT ... unnest of metric-ingestion), alternating, each in its own transaction (commit and WAL flush included in the wall times).`,
+    driver === "postgres"
+      ? `${CALLS} calls per batch size, one at a time on one connection each (report: reportEpochsAtomically on a run held by a worker; raw: the INSERT ... unnest of metric-ingestion), alternating, each in its own transaction (commit and WAL flush included in the wall times).`
+      : `Embedded PGlite, opened in this process on the data directory the API set up: ${CALLS} calls per batch size, one at a time on its one client (report: reportEpochsAtomically on a run held by a worker; raw: the INSERT ... unnest of metric-ingestion), alternating, each in its own transaction. No WAL or function columns: PGlite offers neither between calls.`,
     `Grouped: the same number of reports as one call each, ${GROUP} runs per statement (reportEpochsBatch, migration 0011, as the API's ReportQueue sends the reports that waited), wall time per report.`,
     "WAL bytes: pg_current_wal_insert_lsn() before and after each call (nothing else writes to the server meanwhile).",
     "Function columns: Postgres's track_functions = 'pl' timings per report call (pg_stat_user_functions): the report function in all (total) and outside the functions it calls (self). Wall times include what the function columns do not: the round trip, parsing the call's 15 parameters, the commit and its WAL flush.",
   ].join("\n");
-  await publish("report-function", "Report function: time per call inside Postgres (one connection)", machine, { calls: CALLS, keys: KEYS, results }, md + "\n" + notes);
+  await publish(
+    "report-function",
+    driver === "postgres" ? "Report function: time per call inside Postgres (one connection)" : "Report function: time per call inside embedded PGlite",
+    machine,
+    { driver, calls: CALLS, keys: KEYS, results },
+    md + "\n" + notes,
+    driver === "postgres" ? "report-function" : "report-function-pglite",
+  );
 }
 
 await main();
