@@ -1,23 +1,25 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- untyped GraphQL response bodies in benchmark scripts */
 /**
- * history-scale: the run history at scale, on Postgres, through the API over HTTP.
+ * history-scale: the run history at scale, on Postgres and on the embedded default (PGlite), through the API over HTTP.
  *  - 100,000 runs with metric summaries (4 keys each): first page (50) of `runs` filtered and ordered by a metric.
  *  - 100 of those runs with 100,000 points each (4 keys x 25,000 steps): the dashboard's CompareRuns query with
  *    metrics(maxPoints: 1000) for 2, 10 and 50 runs (compareRuns takes at most 50 ids), its series as columns (what
  *    the dashboard asks), then as an object per point (the contract's `points`).
- * Setup is bulk SQL (generate_series); the database `tunelab_bench_history` is kept and reused by later runs unless
- * --fresh (setup takes a minute or two; --drop removes it afterwards).
+ * Setup is bulk SQL (generate_series); the database `tunelab_bench_history` (PGlite: the data directory
+ * <tmp>/tunelab-bench-history-pglite) is kept and reused by later runs unless --fresh (setup takes a minute or two on
+ * Postgres, longer on PGlite; --drop removes it afterwards).
  *
- *   pnpm --filter @tunelab/bench history-scale [--reps 15] [--fresh] [--drop] [--explain]
+ *   pnpm --filter @tunelab/bench history-scale [--reps 15] [--fresh] [--drop] [--explain] [--drivers postgres,pglite]
  *
  * Targets (p50): runs first page < 50 ms; compareRuns + metrics(maxPoints: 1000) < 300 ms.
  */
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { loadMetricSeries } from "@tunelab/api/metrics-reader";
-import { openPostgres, rebuildMetricRollups } from "@tunelab/db";
+import { createDb, type DbHandle, openPostgres, rebuildMetricRollups } from "@tunelab/db";
 import {
   ADMIN_URL,
   arg,
@@ -26,6 +28,7 @@ import {
   flag,
   Gql,
   machineInfo,
+  type MachineInfo,
   nowMs,
   postJson,
   publish,
@@ -41,6 +44,11 @@ const RUNS = 100_000;
 const LONG_RUNS = 100;
 const STEPS = 25_000; // x 4 keys = 100,000 points per long run
 const REPS = Number(arg("reps", "15"));
+const DRIVERS = arg("drivers", "postgres,pglite").split(",");
+for (const d of DRIVERS) if (d !== "postgres" && d !== "pglite") throw new Error(`--drivers: postgres and/or pglite, comma-separated (got ${d})`);
+type Driver = "postgres" | "pglite";
+/** The embedded variant's data directory (the API keeps PGlite's files in <dir>/pglite), kept between runs. */
+const PGLITE_DIR = path.join(os.tmpdir(), "tunelab-bench-history-pglite");
 // v3: rollups rebuilt in series order (rebuildMetricRollups sorts its inserts).
 const SETUP_VERSION = `v3 runs=${RUNS} long=${LONG_RUNS} steps=${STEPS}`;
 
@@ -54,11 +62,19 @@ const SUMMARIES_SQL = `
         FROM runs r CROSS JOIN (VALUES ('loss', true), ('acc', false), ('val_loss', true), ('val_acc', false)) AS k(key, lower)
         WHERE r.tags @> ARRAY['history-bench']) s`;
 
-async function setup(db: pg.Client) {
+/** Where the setup runs its SQL: a Postgres connection, or the embedded database opened in this process. */
+interface SetupTarget {
+  /** Runs one or more statements without parameters. */
+  exec(sql: string): Promise<void>;
+  /** A handle for rebuildMetricRollups, opened and closed around the call. */
+  withHandle(fn: (handle: DbHandle) => Promise<void>): Promise<void>;
+}
+
+async function setup(db: SetupTarget) {
   const t0 = nowMs();
   const step = async (label: string, sql: string) => {
     const t = nowMs();
-    await db.query(sql);
+    await db.exec(sql);
     console.log(`  setup: ${label} (${round((nowMs() - t) / 1000, 1)} s)`);
   };
   await step(
@@ -98,12 +114,7 @@ async function setup(db: pg.Client) {
   // The bulk load bypasses recordMetricPoints, so build the rollups the API reads downsampled series from, as the
   // write path would have kept them.
   const rollupsStarted = nowMs();
-  const handle = await openPostgres({ url: databaseUrl(DB_NAME), migrate: false, maxConnections: 1 });
-  try {
-    await rebuildMetricRollups(handle.db);
-  } finally {
-    await handle.close();
-  }
+  await db.withHandle((handle) => rebuildMetricRollups(handle.db));
   console.log(`  metric rollups rebuilt: ${round((nowMs() - rollupsStarted) / 1000, 1)} s`);
   for (const t of ["runs", "metric_summaries", "metric_points", "metric_rollups"]) await step(`vacuum analyze ${t}`, `VACUUM ANALYZE ${t}`);
   await step("mark done", `CREATE TABLE bench_meta (version text); INSERT INTO bench_meta VALUES ('${SETUP_VERSION}')`);
@@ -195,48 +206,112 @@ async function explain(db: pg.Client, longIds: string[]) {
 }
 
 async function main() {
-  const machine = await machineInfo();
-  warnIfBusy(machine);
+  for (const driver of DRIVERS as Driver[]) {
+    const machine = await machineInfo();
+    warnIfBusy(machine);
+    await runDriver(driver, machine);
+  }
+}
+
+/** What the measurement needs from the prepared history: its size, the long runs' ids, the setup's time if it ran now. */
+interface Prepared {
+  counts: Record<string, unknown>;
+  longIds: string[];
+  setupSeconds: number | null;
+}
+
+/** A SetupTarget's queries with rows, for the checks around the setup. */
+type Query = (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
+
+/** Sets the history up unless the kept copy holds this setup's version; then reads its size and the long runs. */
+async function prepare(target: SetupTarget, query: Query, where: string): Promise<Prepared> {
+  let setupSeconds: number | null = null;
+  const done = await query("SELECT version FROM bench_meta").catch(() => [] as Record<string, unknown>[]);
+  const version = done[0]?.version as string | undefined;
+  if (version?.startsWith("v1 ")) {
+    console.log("upgrading the v1 setup: rebuilding metric summaries with per-run values");
+    await target.exec("DELETE FROM metric_summaries");
+    await target.exec(SUMMARIES_SQL);
+    await target.exec("VACUUM ANALYZE metric_summaries");
+    await target.exec(`UPDATE bench_meta SET version = '${SETUP_VERSION}'`);
+  } else if (version !== SETUP_VERSION) {
+    if (version) throw new Error(`${where} holds another setup (${version}); rerun with --fresh`);
+    console.log(`setting up ${where} (bulk SQL)...`);
+    setupSeconds = await setup(target);
+    console.log(`setup took ${setupSeconds} s`);
+  } else console.log(`reusing ${where} (${SETUP_VERSION}); --fresh rebuilds it`);
+  const counts = (await query(`SELECT (SELECT count(*) FROM runs)::int AS runs, (SELECT count(*) FROM metric_summaries)::int AS summaries, (SELECT reltuples::bigint FROM pg_class WHERE relname = 'metric_points') AS points`))[0]!;
+  console.log(`database: ${JSON.stringify(counts)}`);
+  const longIds = (await query(`SELECT id FROM runs WHERE tags @> ARRAY['long'] ORDER BY name`)).map((r) => String(r.id));
+  return { counts, longIds, setupSeconds };
+}
+
+async function dropPostgres() {
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${DB_NAME}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/**
+ * Postgres: the kept database, set up over a connection of this process while the API serves. PGlite: the kept data
+ * directory, which only one process can open at a time, so the API first creates the schema and seeds it and stops,
+ * this process sets the history up, and then the API opens it again to be measured.
+ */
+async function runDriver(driver: Driver, machine: MachineInfo) {
   const url = databaseUrl(DB_NAME);
-  if (flag("fresh") && (await databaseExists(DB_NAME))) {
-    const admin = new pg.Client({ connectionString: ADMIN_URL });
-    await admin.connect();
-    await admin.query(`DROP DATABASE "${DB_NAME}" WITH (FORCE)`);
-    await admin.end();
-  }
-  if (!(await databaseExists(DB_NAME))) {
-    const admin = new pg.Client({ connectionString: ADMIN_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE "${DB_NAME}"`);
-    await admin.end();
-  }
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), "tunelab-bench-"));
-  // The API applies migrations and seeds the default project and datasets on start.
-  const api = await startApiProcess({ databaseUrl: url, dataDir, name: "api-history-scale", env: { MAX_PAGE_SIZE: "200" } });
-  const db = new pg.Client({ connectionString: url });
-  await db.connect();
+  const apiEnv = { MAX_PAGE_SIZE: "200" };
+  const scratch = await mkdtemp(path.join(os.tmpdir(), "tunelab-bench-"));
+  let pgClient: pg.Client | undefined;
+  let prepared: Prepared;
+  let api: Awaited<ReturnType<typeof startApiProcess>> | undefined;
   const rows: (string | number)[][] = [];
   const results: Record<string, unknown>[] = [];
-  let setupSeconds: number | null = null;
   try {
-    const done = await db.query("SELECT version FROM bench_meta").catch(() => ({ rows: [] as { version: string }[] }));
-    if (done.rows[0]?.version?.startsWith("v1 ")) {
-      console.log("upgrading the v1 setup: rebuilding metric summaries with per-run values");
-      await db.query("DELETE FROM metric_summaries");
-      await db.query(SUMMARIES_SQL);
-      await db.query("VACUUM ANALYZE metric_summaries");
-      await db.query("UPDATE bench_meta SET version = $1", [SETUP_VERSION]);
-      done.rows[0]!.version = SETUP_VERSION;
+    if (driver === "postgres") {
+      if (flag("fresh")) await dropPostgres();
+      if (!(await databaseExists(DB_NAME))) {
+        const admin = new pg.Client({ connectionString: ADMIN_URL });
+        await admin.connect();
+        await admin.query(`CREATE DATABASE "${DB_NAME}"`);
+        await admin.end();
+      }
+      // The API applies migrations and seeds the default project and datasets on start.
+      api = await startApiProcess({ databaseUrl: url, dataDir: scratch, name: "api-history-scale", env: apiEnv });
+      const client = new pg.Client({ connectionString: url });
+      pgClient = client;
+      await client.connect();
+      const target: SetupTarget = {
+        exec: async (sql) => void (await client.query(sql)),
+        withHandle: async (fn) => {
+          const handle = await openPostgres({ url, migrate: false, maxConnections: 1 });
+          try {
+            await fn(handle);
+          } finally {
+            await handle.close();
+          }
+        },
+      };
+      prepared = await prepare(target, async (sql, params) => (await client.query(sql, params)).rows, DB_NAME);
+    } else {
+      if (flag("fresh")) await rm(PGLITE_DIR, { recursive: true, force: true });
+      if (!existsSync(path.join(PGLITE_DIR, "pglite", "PG_VERSION"))) {
+        const first = await startApiProcess({ dataDir: PGLITE_DIR, name: "api-history-scale-pglite-init", env: apiEnv });
+        await first.stop();
+      }
+      const handle = await createDb({ dataDir: PGLITE_DIR, migrate: false });
+      try {
+        const target: SetupTarget = { exec: async (sql) => void (await handle.pglite!.exec(sql)), withHandle: (fn) => fn(handle) };
+        prepared = await prepare(target, (sql, params) => handle.query(sql, params), PGLITE_DIR);
+      } finally {
+        await handle.close();
+      }
+      api = await startApiProcess({ dataDir: PGLITE_DIR, name: "api-history-scale-pglite", env: apiEnv });
     }
-    if (done.rows[0]?.version !== SETUP_VERSION) {
-      if (done.rows.length) throw new Error(`${DB_NAME} holds another setup (${done.rows[0]!.version}); rerun with --fresh`);
-      console.log(`setting up ${DB_NAME} (bulk SQL)...`);
-      setupSeconds = await setup(db);
-      console.log(`setup took ${setupSeconds} s`);
-    } else console.log(`reusing ${DB_NAME} (${SETUP_VERSION}); --fresh rebuilds it`);
-    const counts = (await db.query(`SELECT (SELECT count(*) FROM runs)::int AS runs, (SELECT count(*) FROM metric_summaries)::int AS summaries, (SELECT reltuples::bigint FROM pg_class WHERE relname = 'metric_points') AS points`)).rows[0];
-    console.log(`database: ${JSON.stringify(counts)}`);
-    const longIds = (await db.query(`SELECT id FROM runs WHERE tags @> ARRAY['long'] ORDER BY name`)).rows.map((r) => String(r.id));
+    const { longIds } = prepared;
 
     const gql = new Gql(api.url, null);
     const pages: [string, string, Record<string, unknown>][] = [
@@ -266,24 +341,31 @@ async function main() {
         results.push({ query: label, runs: n, shape: shape.name, ...r });
         console.log(`${label}: p50 ${round(r.ms.p50)} ms`);
       }
-    if (flag("explain")) await explain(db, longIds);
-    await api.saveProfile("api-history-scale");
+    if (flag("explain") && pgClient) await explain(pgClient, longIds);
+    await api.saveProfile(`api-history-scale-${driver}`);
   } finally {
-    await db.end();
-    await api.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await pgClient?.end();
+    await api?.stop();
+    await rm(scratch, { recursive: true, force: true });
     if (flag("drop")) {
-      const admin = new pg.Client({ connectionString: ADMIN_URL });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS "${DB_NAME}" WITH (FORCE)`);
-      await admin.end();
+      if (driver === "postgres") await dropPostgres();
+      else await rm(PGLITE_DIR, { recursive: true, force: true });
     }
   }
+  const { setupSeconds } = prepared;
   const md =
     table(["query (over HTTP, one API process)", "result", "response KiB", "p50 ms", "p90 ms", "target (p50)", ""], rows) +
-    `\n\n${REPS} timed requests per row after 1 warm-up, one at a time (rows slower than 60 s in total stop after 3). Data: ${RUNS.toLocaleString("en-US")} runs with 4 metric summaries each; ${LONG_RUNS} of them with 4 keys x ${STEPS.toLocaleString("en-US")} steps = 100,000 points each (10M rows), bulk-loaded with generate_series${setupSeconds != null ? ` in ${setupSeconds} s` : " (database reused from an earlier run)"}. compareRuns accepts at most 50 ids, so 50 is the largest comparison.`;
+    `\n\n${REPS} timed requests per row after 1 warm-up, one at a time (rows slower than 60 s in total stop after 3). Data: ${RUNS.toLocaleString("en-US")} runs with 4 metric summaries each; ${LONG_RUNS} of them with 4 keys x ${STEPS.toLocaleString("en-US")} steps = 100,000 points each (10M rows), bulk-loaded with generate_series${setupSeconds != null ? ` in ${setupSeconds} s` : " (database reused from an earlier run)"}. compareRuns accepts at most 50 ids, so 50 is the largest comparison.` +
+    (driver === "pglite" ? ` Embedded: the API process runs PGlite (Postgres compiled to WebAssembly, one connection) on the data directory ${PGLITE_DIR}, as \`pnpm start\` does on .tunelab/.` : "");
   console.log("\n" + md);
-  await publish("history-scale", "History at scale: runs page and compareRuns + downsampled metrics (Postgres)", machine, { setupSeconds, reps: REPS, results }, md);
+  await publish(
+    "history-scale",
+    `History at scale: runs page and compareRuns + downsampled metrics (${driver === "postgres" ? "Postgres" : "embedded PGlite"})`,
+    machine,
+    { driver, setupSeconds, reps: REPS, results },
+    md,
+    driver === "postgres" ? "history-scale" : "history-scale-pglite",
+  );
 }
 
 await main();

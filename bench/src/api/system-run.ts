@@ -1,6 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- untyped GraphQL response bodies in benchmark scripts */
 /**
- * One fine-tuning run through the whole system: an API process on a fresh Postgres database, the real worker
+ * One fine-tuning run through the whole system: an API process on a fresh Postgres database (or on PGlite in a fresh
+ * data directory, the embedded default), the real worker
  * (apps/worker/src/main.ts, its own process, with the worker's Node flags) and live graphql-ws subscribers (their own process), plus one observer
  * subscription here that timestamps every event and samples the worker's RSS at each epoch.
  */
@@ -25,6 +26,8 @@ export interface SystemRunSpec {
   subscribers: number;
   /** Training backend for both the standalone run and the worker (default CPU). */
   backend?: "CPU" | "WASM";
+  /** The API's database: a fresh Postgres database (default) or PGlite inside the API process, as `pnpm start` runs. */
+  driver?: "postgres" | "pglite";
 }
 
 export interface SystemRunResult {
@@ -42,7 +45,7 @@ export interface SystemRunResult {
   workerCpuSeconds: number;
   /** The live subscribers' process (on this machine only because the benchmark runs on one machine). */
   subscriberCpuSeconds: number;
-  /** Every Postgres backend of the run's database. */
+  /** Every Postgres backend of the run's database (0 on PGlite: the database runs inside the API process). */
   postgresCpuSeconds: number;
   /** The worker's threads by role over its life: the training thread (the trainer's, the busiest), main, V8's helpers and the rest. */
   workerThreads?: ThreadBreakdown;
@@ -65,9 +68,9 @@ function observe(url: string, runId: string, onEvent: (e: { __typename: string; 
 }
 
 export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
-  const db = await freshDatabase("tunelab_bench_system");
+  const db = spec.driver === "pglite" ? null : await freshDatabase("tunelab_bench_system");
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "tunelab-bench-"));
-  const api = await startApiProcess({ databaseUrl: db.url, dataDir, name: "api-system" });
+  const api = await startApiProcess({ databaseUrl: db?.url, dataDir, name: "api-system" });
   let subs: ChildProcess | undefined;
   let worker: ChildProcess | undefined;
   let ws: WebSocket | undefined;
@@ -87,9 +90,10 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
     });
     const runId: string = launched.launchRun.id;
     const apiCpu0 = api.cpuSeconds();
-    const stats_ = new pg.Client({ connectionString: db.url });
-    await stats_.connect();
-    const pg0 = await postgresBackendCpu(stats_, db.name);
+    const stats_ = db ? new pg.Client({ connectionString: db.url }) : null;
+    await stats_?.connect();
+    const backendCpu = async () => (db && stats_ ? postgresBackendCpu(stats_, db.name) : new Map<number, number>());
+    const pg0 = await backendCpu();
 
     const result: SystemRunResult = { status: "", queuedAt: NaN, preparingAt: NaN, runningAt: NaN, finishedAt: NaN, epochs: [], workerPeakRssMiB: NaN, apiPeakRssMiB: NaN, apiCpuSeconds: NaN, workerCpuSeconds: NaN, subscriberCpuSeconds: 0, postgresCpuSeconds: NaN, frozenLayers: launched.launchRun.frozenLayers };
     let workerPid = 0;
@@ -130,8 +134,8 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
     result.workerThreads = threadBreakdown(workerPid);
     result.apiCpuSeconds = api.cpuSeconds() - apiCpu0;
     if (subs?.pid) result.subscriberCpuSeconds = procCpuSeconds(subs.pid);
-    result.postgresCpuSeconds = cpuSince(pg0, await postgresBackendCpu(stats_, db.name));
-    await stats_.end();
+    result.postgresCpuSeconds = cpuSince(pg0, await backendCpu());
+    await stats_?.end();
     result.apiPeakRssMiB = api.memory().peakMiB;
     // BENCH_CPU_PROF: the API's CPU profile over the run (bench/README.md, profile-summary).
     const profile = await api.saveProfile("api-system-run");
@@ -154,7 +158,7 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
       });
     }
     await api.stop();
-    await db.drop();
+    await db?.drop();
     await rm(dataDir, { recursive: true, force: true });
   }
 }

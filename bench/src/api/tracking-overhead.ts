@@ -40,6 +40,9 @@ const BASE_MODEL = arg("base-model", "");
 const FREEZE_UP_TO = arg("freeze-up-to", "");
 const BACKEND = arg("backend", "cpu").toUpperCase();
 const STANDALONE = arg("standalone", "plain");
+/** The API's database in the system runs: a fresh Postgres database, or PGlite inside the API process (`pnpm start`'s default). */
+const DRIVER = arg("driver", "postgres");
+if (DRIVER !== "postgres" && DRIVER !== "pglite") throw new Error(`--driver must be postgres or pglite (got ${DRIVER})`);
 if (STANDALONE !== "plain" && STANDALONE !== "worker-flags") throw new Error(`--standalone must be plain or worker-flags (got ${STANDALONE})`);
 if (BACKEND !== "CPU" && BACKEND !== "WASM") throw new Error(`--backend must be cpu or wasm (got ${BACKEND.toLowerCase()})`);
 const spec = {
@@ -47,6 +50,7 @@ const spec = {
   baseModel: BASE_MODEL || null,
   freeze: FREEZE_UP_TO === "" ? null : { upToIndex: Number(FREEZE_UP_TO) },
   backend: BACKEND,
+  driver: DRIVER,
   config: { learningRate: Number(arg("lr", "0.01")), epochs: EPOCHS, batchSize: BATCH, optimizer: "ADAM", validationSplit: 0.2, seed: 1 },
 };
 
@@ -123,17 +127,17 @@ async function main() {
     `\n\nSystem run breakdown (median): claim to RUNNING ${round(median(system.map((s) => s.claimToRunning)), 0)} ms, RUNNING to first epoch ${round(median(system.map((s) => s.runningToFirstEpoch)), 0)} ms; CPU over the run: API process ${round(median(system.map((s) => s.apiCpuSeconds)), 2)} s, worker process (every thread: main, trainer, V8's GC and compiler helpers; incl. startup) ${round(median(system.map((s) => s.workerCpuSeconds)), 2)} s, of which the trainer thread ${round(median(system.map((s) => s.trainRunSeconds)), 2)} s (standalone: process ${round(median(standalone.map((s) => s.processCpuSeconds)), 2)} s, its training thread ${round(median(standalone.map((s) => s.trainRunSeconds)), 2)} s), Postgres ${round(median(system.map((s) => s.postgresCpuSeconds)), 2)} s, the ${SUBSCRIBERS} subscribers' process ${round(median(system.map((s) => s.subscriberCpuSeconds)), 2)} s (on this machine only because the benchmark is: real viewers are browsers elsewhere); all of it shares the 2 cores with training.` +
     threadsLine("standalone process", standalone) +
     threadsLine("worker process", system) +
-    `\n\nRun: ${DATASET} ${BASE_MODEL ? `fine-tuned from ${BASE_MODEL}` : "from scratch"}, ${spec.freeze ? `layers 0-${FREEZE_UP_TO} frozen, ` : ""}${EPOCHS} epochs, batch ${BATCH}, Adam, tfjs ${BACKEND} backend; standalone = ${STANDALONE === "plain" ? "plain node" : "node with the worker's flags"} (${STANDALONE === "plain" ? "as a user would run fineTune" : "so the difference is the tracking alone"}); system = one API process on a fresh Postgres database, the real worker (apps/worker, training in its worker thread, with its Node flags: ${WORKER_NODE_FLAGS.join(" ")}) and ${SUBSCRIBERS} live runEvents subscribers in a separate process. Each pair runs standalone and system back to back, in ABBA order; the interval is a percentile bootstrap of the pairs' median (10,000 resamples). The last row is Linux's schedstat for the training thread (the standalone process's main thread; the worker's trainer thread): a ratio within each run, so the machine's speed from one run to the next cancels out; its difference is the time the API, Postgres, the subscribers and the worker's main thread took from training, in points of the training thread's time.`;
+    `\n\nRun: ${DATASET} ${BASE_MODEL ? `fine-tuned from ${BASE_MODEL}` : "from scratch"}, ${spec.freeze ? `layers 0-${FREEZE_UP_TO} frozen, ` : ""}${EPOCHS} epochs, batch ${BATCH}, Adam, tfjs ${BACKEND} backend; standalone = ${STANDALONE === "plain" ? "plain node" : "node with the worker's flags"} (${STANDALONE === "plain" ? "as a user would run fineTune" : "so the difference is the tracking alone"}); system = one API process on ${DRIVER === "postgres" ? "a fresh Postgres database" : "embedded PGlite in a fresh data directory (the database inside the API process, as `pnpm start` runs it)"}, the real worker (apps/worker, training in its worker thread, with its Node flags: ${WORKER_NODE_FLAGS.join(" ")}) and ${SUBSCRIBERS} live runEvents subscribers in a separate process. Each pair runs standalone and system back to back, in ABBA order; the interval is a percentile bootstrap of the pairs' median (10,000 resamples). The last row is Linux's schedstat for the training thread (the standalone process's main thread; the worker's trainer thread): a ratio within each run, so the machine's speed from one run to the next cancels out; its difference is the time the API, Postgres, the subscribers and the worker's main thread took from training, in points of the training thread's time.`;
   console.log("\n" + md);
   // The iris stress case and a realistic run (--dataset ...) keep a block each in docs/benchmarks.md.
   const realistic = DATASET !== "iris";
   await publish(
     "tracking-overhead",
-    `Tracking overhead${realistic ? ` (${DATASET}${BASE_MODEL ? ` from ${BASE_MODEL}` : ""}, ${BACKEND})` : " (iris stress case)"}: standalone fineTune${STANDALONE === "plain" ? "" : " (with the worker's Node flags)"} vs API + worker + live subscribers`,
+    `Tracking overhead${realistic ? ` (${DATASET}${BASE_MODEL ? ` from ${BASE_MODEL}` : ""}, ${BACKEND})` : " (iris stress case)"}: standalone fineTune${STANDALONE === "plain" ? "" : " (with the worker's Node flags)"} vs API${DRIVER === "pglite" ? " on embedded PGlite" : ""} + worker + live subscribers`,
     machine,
     { spec, epochs: EPOCHS, subscribers: SUBSCRIBERS, standaloneNode: STANDALONE, workerNodeFlags: WORKER_NODE_FLAGS, standalone, system, overhead: { wall: wallPairs, train: trainPairs, trainingThreadWaitPoints: waitPairs }, raw },
     md,
-    (realistic ? `tracking-overhead-${DATASET}` : "tracking-overhead") + (STANDALONE === "plain" ? "" : "-worker-flags"),
+    (realistic ? `tracking-overhead-${DATASET}` : "tracking-overhead") + (STANDALONE === "plain" ? "" : "-worker-flags") + (DRIVER === "postgres" ? "" : `-${DRIVER}`),
   );
 }
 
