@@ -38,6 +38,8 @@ import { EPOCH_METRIC_KEYS, epochMetrics, RAW_INSERT_POINTS, rawInsertParams } f
 
 const BATCHES = arg("batches", "1,10,100").split(",").map(Number);
 const CALLS = Number(arg("calls", "300"));
+/** Unrecorded 1-epoch reports and raw INSERTs before the timed ones. */
+const WARMUP_CALLS = 50;
 const MAX_EPOCHS = 1000;
 for (const b of BATCHES) if (!(b >= 1 && MAX_EPOCHS % b === 0)) throw new Error(`--batches: each must divide ${MAX_EPOCHS} (got ${b})`);
 if (!(CALLS >= 10)) throw new Error(`--calls must be at least 10 (got ${CALLS})`);
@@ -81,6 +83,7 @@ async function runDriver(driver: Driver, machine: MachineInfo) {
     // For the grouped statements: GROUP runs per statement, each taking CALLS / GROUP reports.
     const heldGrouped: Record<number, { workerId: string; runId: string }[][]> = {};
     let rawRun: string;
+    let warmRun: { workerId: string; runId: string };
     try {
       const gql = new Gql(api.url);
       const datasetId = await datasetIdByName(gql, "iris");
@@ -96,6 +99,7 @@ async function runDriver(driver: Driver, machine: MachineInfo) {
               heldGrouped[batch][g]!.push(await workerWithRunningRun(gql, datasetId, `reportfn-g${batch}-${g}-${k}`, { learningRate: 0.01, epochs: MAX_EPOCHS, batchSize: 8 }));
           }
       }
+      warmRun = await workerWithRunningRun(gql, datasetId, "reportfn-warmup", { learningRate: 0.01, epochs: MAX_EPOCHS, batchSize: 8 });
       rawRun = (await gql.q<any>(LAUNCH, { i: { datasetId, name: "raw", config: { learningRate: 0.01, epochs: 10, batchSize: 8 }, backends: ["CPU"] } })).launchRun.id;
     } finally {
       await api.stop();
@@ -119,6 +123,12 @@ async function runDriver(driver: Driver, machine: MachineInfo) {
     try {
       // A session sends its function statistics at most once a second (and after 10 s idle): flush them on demand.
       const flushStats = async () => void (admin && (await handle.query("SELECT pg_stat_force_next_flush()")));
+      for (let i = 1; i <= WARMUP_CALLS; i++) {
+        const epochs = [{ epoch: i, metrics: epochMetrics(i) }];
+        const { runId, workerId } = warmRun!;
+        await reportEpochsAtomically(handle.db, { runId, workerId, tokenId, leaseUntil: new Date(Date.now() + 60_000), epochs, channel: "tunelab_bench_reportfn", maxPayloadBytes: 7000 });
+        await rawInsert(rawInsertParams(rawRun!, [{ step: ++rawStep, metrics: epochs[0]!.metrics }]));
+      }
       for (const batch of BATCHES) {
         await flushStats();
         const before = admin ? await functionTimes(admin) : new Map<string, FunctionTime>();
@@ -216,8 +226,13 @@ async function runDriver(driver: Driver, machine: MachineInfo) {
       ? `${CALLS} calls per batch size, one at a time on one connection each (report: reportEpochsAtomically on a run held by a worker; raw: the INSERT ... unnest of metric-ingestion), alternating, each in its own transaction (commit and WAL flush included in the wall times).`
       : `Embedded PGlite, opened in this process on the data directory the API set up: ${CALLS} calls per batch size, one at a time on its one client (report: reportEpochsAtomically on a run held by a worker; raw: the INSERT ... unnest of metric-ingestion), alternating, each in its own transaction. No WAL or function columns: PGlite offers neither between calls.`,
     `Grouped: the same number of reports as one call each, ${GROUP} runs per statement (reportEpochsBatch, migration 0011, as the API's ReportQueue sends the reports that waited), wall time per report.`,
-    "WAL bytes: pg_current_wal_insert_lsn() before and after each call (nothing else writes to the server meanwhile).",
-    "Function columns: Postgres's track_functions = 'pl' timings per report call (pg_stat_user_functions): the report function in all (total) and outside the functions it calls (self). Wall times include what the function columns do not: the round trip, parsing the call's 15 parameters, the commit and its WAL flush.",
+    `Before the timed calls, ${WARMUP_CALLS} reports and raw INSERTs of 1 epoch on runs of their own, not recorded (the first calls of a fresh process ran 2-3 times slower: compilation, PGlite's WebAssembly, cold caches).`,
+    ...(driver === "postgres"
+      ? [
+          "WAL bytes: pg_current_wal_insert_lsn() before and after each call (nothing else writes to the server meanwhile).",
+          "Function columns: Postgres's track_functions = 'pl' timings per report call (pg_stat_user_functions): the report function in all (total) and outside the functions it calls (self). Wall times include what the function columns do not: the round trip, parsing the call's 15 parameters, the commit and its WAL flush.",
+        ]
+      : []),
   ].join("\n");
   await publish(
     "report-function",
