@@ -444,6 +444,25 @@ export async function workerWithRunningRun(api: Gql, datasetId: string, name: st
   return { workerId, runId };
 }
 
+/** The databases a benchmark runs on: Postgres, and the embedded default (PGlite inside the API process). */
+export type Driver = "postgres" | "pglite";
+
+/** `--drivers postgres,pglite` (the default: both, in that order), checked. */
+export function driversArg(): Driver[] {
+  const drivers = arg("drivers", "postgres,pglite").split(",");
+  for (const d of drivers) if (d !== "postgres" && d !== "pglite") throw new Error(`--drivers: postgres and/or pglite, comma-separated (got ${d})`);
+  return drivers as Driver[];
+}
+
+/** Runs each driver's variant in turn, each described with the machine's load at its own start. */
+export async function forEachDriver(drivers: Driver[], run: (driver: Driver, machine: MachineInfo) => Promise<void>): Promise<void> {
+  for (const driver of drivers) {
+    const machine = await machineInfo();
+    warnIfBusy(machine);
+    await run(driver, machine);
+  }
+}
+
 /** Runs `fn` and prints what a quiet machine needs to know before trusting the numbers. */
 export function warnIfBusy(m: MachineInfo) {
   if (m.loadAvgStart[0]! > 1.2)

@@ -27,7 +27,6 @@ import {
   databaseUrl,
   flag,
   Gql,
-  machineInfo,
   type MachineInfo,
   nowMs,
   postJson,
@@ -36,7 +35,9 @@ import {
   startApiProcess,
   stats,
   table,
-  warnIfBusy,
+  driversArg,
+  type Driver,
+  forEachDriver,
 } from "./common";
 
 const DB_NAME = arg("db", "tunelab_bench_history");
@@ -44,9 +45,7 @@ const RUNS = 100_000;
 const LONG_RUNS = 100;
 const STEPS = 25_000; // x 4 keys = 100,000 points per long run
 const REPS = Number(arg("reps", "15"));
-const DRIVERS = arg("drivers", "postgres,pglite").split(",");
-for (const d of DRIVERS) if (d !== "postgres" && d !== "pglite") throw new Error(`--drivers: postgres and/or pglite, comma-separated (got ${d})`);
-type Driver = "postgres" | "pglite";
+const DRIVERS = driversArg();
 /** The embedded variant's data directory (the API keeps PGlite's files in <dir>/pglite), kept between runs. */
 const PGLITE_DIR = path.join(os.tmpdir(), "tunelab-bench-history-pglite");
 // v3: rollups rebuilt in series order (rebuildMetricRollups sorts its inserts).
@@ -206,11 +205,7 @@ async function explain(db: pg.Client, longIds: string[]) {
 }
 
 async function main() {
-  for (const driver of DRIVERS as Driver[]) {
-    const machine = await machineInfo();
-    warnIfBusy(machine);
-    await runDriver(driver, machine);
-  }
+  await forEachDriver(DRIVERS, runDriver);
 }
 
 /** What the measurement needs from the prepared history: its size, the long runs' ids, the setup's time if it ran now. */

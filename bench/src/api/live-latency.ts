@@ -33,6 +33,7 @@ import {
   table,
   warnIfBusy,
   workerWithRunningRun,
+  driversArg,
 } from "./common";
 
 const EPOCHS = Number(arg("epochs", "30"));
@@ -40,7 +41,7 @@ const INTERVAL_MS = Number(arg("interval-ms", "200"));
 const COUNTS = arg("subscribers", "1,100,1000").split(",").map(Number);
 const PROCS = arg("procs", "1,2").split(",").map(Number);
 /** postgres: 1 and 2 API processes on one server; pglite: the embedded default (one process, PGlite in DATA_DIR). */
-const DRIVERS = arg("drivers", "postgres,pglite").split(",");
+const DRIVERS = driversArg();
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 function request<T>(child: ChildProcess, msg: Record<string, unknown>, reply: string, timeoutMs = 120_000): Promise<T> {
@@ -64,7 +65,7 @@ async function main() {
   const memRows: (string | number)[][] = [];
   const results: Record<string, unknown>[] = [];
 
-  const setups = DRIVERS.flatMap((driver) => (driver === "pglite" ? [{ driver, procs: 1 }] : PROCS.map((procs) => ({ driver, procs }))));
+  const setups = DRIVERS.flatMap((driver): { driver: string; procs: number }[] => (driver === "pglite" ? [{ driver, procs: 1 }] : PROCS.map((procs) => ({ driver, procs }))));
   for (const { driver, procs } of setups) {
     const db = driver === "pglite" ? null : await freshDatabase("tunelab_bench_live");
     const dataDir = await mkdtemp(path.join(os.tmpdir(), "tunelab-bench-"));

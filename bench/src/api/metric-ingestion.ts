@@ -25,7 +25,6 @@ import {
   freshDatabase,
   Gql,
   GqlSocket,
-  machineInfo,
   type MachineInfo,
   postgresBackendCpu,
   cpuSince,
@@ -35,9 +34,11 @@ import {
   startApiProcess,
   stats,
   table,
-  warnIfBusy,
   workerWithRunningRun,
   LAUNCH,
+  driversArg,
+  type Driver,
+  forEachDriver,
 } from "./common";
 import { drive, EPOCH_METRIC_KEYS, epochMetrics, RAW_INSERT_POINTS, rawInsertParams, type DriveResult } from "./ingest-load";
 import { bootstrapMedian, verdict } from "./paired-overhead";
@@ -55,9 +56,7 @@ const TRANSPORT = arg("transport", "http");
 const WARMUP = Number(arg("warmup", "2"));
 if (!(WARMUP >= 0)) throw new Error(`--warmup must be a number of seconds >= 0 (got ${WARMUP})`);
 if (TRANSPORT !== "http" && TRANSPORT !== "ws") throw new Error(`--transport must be http or ws (got ${TRANSPORT})`);
-const DRIVERS = arg("drivers", "postgres,pglite").split(",");
-for (const d of DRIVERS) if (d !== "postgres" && d !== "pglite") throw new Error(`--drivers: postgres and/or pglite, comma-separated (got ${d})`);
-type Driver = "postgres" | "pglite";
+const DRIVERS = driversArg();
 /** The most epochs a run may have (the API's limit); a run's epochs are reported up to it. */
 const MAX_EPOCHS = 1000;
 for (const b of BATCHES) if (!(b >= 1 && MAX_EPOCHS % b === 0)) throw new Error(`--batches: each must divide ${MAX_EPOCHS} (got ${b})`);
@@ -105,11 +104,7 @@ function addTo(t: Tally, r: DriveResult): void {
 }
 
 async function main() {
-  for (const driver of DRIVERS as Driver[]) {
-    const machine = await machineInfo();
-    warnIfBusy(machine);
-    await runDriver(driver, machine);
-  }
+  await forEachDriver(DRIVERS, runDriver);
 }
 
 /** Both paths on one database: a fresh Postgres database, or (pglite) the embedded default in a fresh data directory. */

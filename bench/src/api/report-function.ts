@@ -24,15 +24,16 @@ import {
   freshDatabase,
   Gql,
   LAUNCH,
-  machineInfo,
   type MachineInfo,
   nowMs,
   publish,
   round,
   startApiProcess,
   table,
-  warnIfBusy,
   workerWithRunningRun,
+  driversArg,
+  type Driver,
+  forEachDriver,
 } from "./common";
 import { EPOCH_METRIC_KEYS, epochMetrics, RAW_INSERT_POINTS, rawInsertParams } from "./ingest-load";
 
@@ -46,9 +47,7 @@ if (!(CALLS >= 10)) throw new Error(`--calls must be at least 10 (got ${CALLS})`
 const GROUP = Number(arg("group", "4"));
 if (!(Number.isInteger(GROUP) && GROUP >= 1 && CALLS % GROUP === 0)) throw new Error(`--group must be an integer >= 1 dividing --calls (got ${GROUP})`);
 const KEYS = EPOCH_METRIC_KEYS;
-const DRIVERS = arg("drivers", "postgres,pglite").split(",");
-for (const d of DRIVERS) if (d !== "postgres" && d !== "pglite") throw new Error(`--drivers: postgres and/or pglite, comma-separated (got ${d})`);
-type Driver = "postgres" | "pglite";
+const DRIVERS = driversArg();
 
 interface FunctionTime {
   calls: number;
@@ -64,11 +63,7 @@ async function functionTimes(c: pg.Client): Promise<Map<string, FunctionTime>> {
 }
 
 async function main() {
-  for (const driver of DRIVERS as Driver[]) {
-    const machine = await machineInfo();
-    warnIfBusy(machine);
-    await runDriver(driver, machine);
-  }
+  await forEachDriver(DRIVERS, runDriver);
 }
 
 async function runDriver(driver: Driver, machine: MachineInfo) {
