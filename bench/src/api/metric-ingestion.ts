@@ -133,7 +133,11 @@ async function runDriver(driver: Driver, machine: MachineInfo) {
       // its configured epochs (1,000, the API's limit), so each API client moves on to its next run when one is full:
       // enough held runs per client for an upper bound of its rate (measured: 186 / 1,640 / 4,475 epochs/s per client
       // at 1 / 10 / 100 epochs per request on a slower machine; up to ~11,000 at 100 and ~4,700 at 10 on a faster one).
-      const runsPerClient = Math.ceil((seconds * Math.min(batch * 600, 24000)) / MAX_EPOCHS) + 1;
+      // Beyond a dozen clients they share the API's throughput, so each one's bound shrinks with their number (64
+      // clients: 53 / 325 epochs/s each at 1 / 10 epochs per request; the 4-client bound would create 9,280 runs per
+      // round at 100).
+      const perClientBound = Math.min(batch * 600, 24000) * Math.min(1, 12 / WORKERS);
+      const runsPerClient = Math.ceil((seconds * perClientBound) / MAX_EPOCHS) + 1;
       const held: { workerId: string; runId: string }[][] = [];
       for (let w = 0; w < WORKERS; w++) {
         held.push([]);
