@@ -7,7 +7,7 @@
  * own client, since no other process can open that database.
  *
  *   pnpm --filter @tunelab/bench metric-ingestion [--seconds 6] [--slice 2] [--workers 4] [--batches 1,10,100] [--rounds 1]
- *     [--warmup 2] [--transport http|ws] [--drivers postgres,pglite]
+ *     [--warmup 2] [--transport http|ws] [--http-client light|node] [--drivers postgres,pglite]
  *
  * Target: the API path reaches >= 50% of raw. BENCH_CPU_PROF=1 writes a CPU profile of the API process.
  *
@@ -39,8 +39,10 @@ import {
   driversArg,
   type Driver,
   forEachDriver,
+  WORKER_TOKEN,
 } from "./common";
 import { drive, EPOCH_METRIC_KEYS, epochMetrics, RAW_INSERT_POINTS, rawInsertParams, type DriveResult } from "./ingest-load";
+import { LightHttpConnection } from "./light-http";
 import { bootstrapMedian, verdict } from "./paired-overhead";
 
 const SECONDS = Number(arg("seconds", "6"));
@@ -56,6 +58,9 @@ const TRANSPORT = arg("transport", "http");
 const WARMUP = Number(arg("warmup", "2"));
 if (!(WARMUP >= 0)) throw new Error(`--warmup must be a number of seconds >= 0 (got ${WARMUP})`);
 if (TRANSPORT !== "http" && TRANSPORT !== "ws") throw new Error(`--transport must be http or ws (got ${TRANSPORT})`);
+/** The simulated workers' HTTP client: `light` (one raw keep-alive socket each, light-http.ts) or Node's `node:http`. */
+const HTTP_CLIENT = arg("http-client", "light");
+if (HTTP_CLIENT !== "light" && HTTP_CLIENT !== "node") throw new Error(`--http-client must be light or node (got ${HTTP_CLIENT})`);
 const DRIVERS = driversArg();
 /** The most epochs a run may have (the API's limit); a run's epochs are reported up to it. */
 const MAX_EPOCHS = 1000;
@@ -122,6 +127,14 @@ async function runDriver(driver: Driver, machine: MachineInfo) {
     const gql = new Gql(api.url);
     const datasetId = await datasetIdByName(gql, "iris");
     const sockets = TRANSPORT === "ws" ? await Promise.all(Array.from({ length: WORKERS }, () => GqlSocket.open(api.url))) : [];
+    const conns = TRANSPORT === "http" && HTTP_CLIENT === "light" ? Array.from({ length: WORKERS }, () => new LightHttpConnection(api.url)) : [];
+    const report = async (c: number, variables: Record<string, unknown>) => {
+      const conn = conns[c];
+      if (!conn) return (sockets[c] ?? gql).q(REPORT_EPOCHS, variables);
+      const res = await conn.post("/graphql", JSON.stringify({ query: REPORT_EPOCHS, variables }), { authorization: `Bearer ${WORKER_TOKEN}` });
+      const body = JSON.parse(res.text) as { errors?: unknown[] };
+      if (res.status !== 200 || body.errors?.length) throw new Error(`reportEpochs: HTTP ${res.status}: ${res.text.slice(0, 2000)}`);
+    };
     console.log(`API ${api.url} (pid ${api.pid}) on ${db ? db.name : `PGlite in ${dataDir}`}; ${WORKERS} concurrent workers, ${SECONDS} s per phase`);
 
     /**
@@ -167,7 +180,7 @@ async function runDriver(driver: Driver, machine: MachineInfo) {
         if (!run) throw new Error(`client ${c} used all ${runsPerClient} runs held for this phase; raise the estimate in metric-ingestion.ts`);
         const offset = Math.floor((first - 1) / MAX_EPOCHS) * MAX_EPOCHS;
         const epochs = Array.from({ length: n }, (_, i) => ({ epoch: first - offset + i, metrics: epochMetrics(first + i) }));
-        await (sockets[c] ?? gql).q(REPORT_EPOCHS, { w: run.workerId, r: run.runId, e: epochs });
+        await report(c, { w: run.workerId, r: run.runId, e: epochs });
       };
 
       const tally = { raw: emptyTally(), api: emptyTally() };
@@ -230,6 +243,7 @@ async function runDriver(driver: Driver, machine: MachineInfo) {
       }
     }
     await api.saveProfile(`api-metric-ingestion-${driver}`);
+    for (const conn of conns) conn.close();
   } finally {
     await pool?.end();
     await stats_?.end();
