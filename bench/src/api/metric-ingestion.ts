@@ -275,7 +275,7 @@ async function runDriver(driver: Driver, machine: MachineInfo) {
   console.log("\n" + md + summaryMd);
   const notes = [
     "",
-    `${WORKERS} concurrent clients per path (one request or statement in flight each, as the worker's RunReporter sends; API requests ${TRANSPORT === "ws" ? "over one graphql-ws socket per client" : "over HTTP"}), ${SECONDS} s per path per round in slices of ${round(SECONDS / SLICES, 2)} s taking turns (ABBA), fresh runs per round, one database; first ${WARMUP} s per path and batch size of warm-up, not recorded.`,
+    `${WORKERS} concurrent clients per path (one request or statement in flight each, as the worker's RunReporter sends; API requests ${TRANSPORT === "ws" ? "over one graphql-ws socket per client" : HTTP_CLIENT === "light" ? "over HTTP, one kept-alive socket per client written and read by light-http.ts" : "over HTTP with node:http"}), ${SECONDS} s per path per round in slices of ${round(SECONDS / SLICES, 2)} s taking turns (ABBA), fresh runs per round, one database; first ${WARMUP} s per path and batch size of warm-up, not recorded.`,
     driver === "postgres"
       ? "Raw: `INSERT INTO metric_points ... SELECT FROM unnest($keys, $steps, $values)` on one pooled connection per client."
       : "Raw: the same `INSERT INTO metric_points ... SELECT FROM unnest($keys, $steps, $values)`, sent inside the API process on its PGlite client (the only client an embedded database has), with no transport at all: the cheapest way into that database.",
