@@ -27,6 +27,10 @@ const dataset = await loadDataset({ kind: "builtin", name: spec.dataset });
 const base = spec.baseModel ? await loadBuiltinBaseModel(spec.baseModel) : null;
 const tLoaded = now();
 const epochs: { epoch: number; t: number; rssMiB: number; heapMiB: number; tensors: number; metrics: unknown }[] = [];
+// The training phase starts where a worker reports RUNNING: when the layers are frozen (the trainer's "freeze" step
+// done; apps/worker/src/trainer-engine.ts), before the optimizer is configured. The system run's training phase is
+// measured from that RUNNING event, so the standalone one starts at the same point in the trainer.
+let readyAt = 0;
 let trainStart = 0;
 const result = await fineTune({
   dataset,
@@ -34,6 +38,7 @@ const result = await fineTune({
   freeze: spec.freeze ?? undefined,
   config: spec.config,
   onEvent: (e) => {
+    if (e.type === "step" && e.step === "freeze" && e.status === "done") readyAt = now();
     if (e.type === "step" && e.step === "train" && e.status === "started") trainStart = now();
     if (e.type !== "epoch") return;
     // With --expose-gc (worker-memory's "after GC" series): collect first, so only retained memory is counted.
@@ -52,7 +57,11 @@ process.stdout.write(
       backend: tf.getBackend(),
       loadMs: tLoaded - t0,
       fineTuneMs: tEnd - tLoaded,
-      trainMs: epochs.length ? epochs[epochs.length - 1]!.t - trainStart : 0,
+      trainMs: epochs.length ? epochs[epochs.length - 1]!.t - readyAt : 0,
+      // Between the two: configuring the optimizer (the system run's training phase includes it too).
+      configureMs: trainStart - readyAt,
+      // The system run's "RUNNING to first epoch", measured here from the same point.
+      readyToFirstEpochMs: epochs.length ? epochs[0]!.t - readyAt : 0,
       totalMs: tEnd - t0,
       durationMs: result.durationMs,
       epochsRun: result.epochsRun,
