@@ -114,8 +114,9 @@ export class RunReporter {
   }
 
   /**
-   * Training is over: stop spacing flushes and send what is queued now. Called when the trainer returns, so the last
-   * epochs travel while the evaluation and the model upload do, and the run completes up to one flush interval sooner.
+   * Training is over: stop spacing flushes and send what is queued now. Called when the trainer starts evaluating (and
+   * again when it returns), so the last epochs travel while the evaluation and the model upload run, instead of waiting
+   * up to one flush interval behind them.
    */
   hurry(): void {
     this.urgent = true;

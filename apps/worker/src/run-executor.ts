@@ -20,6 +20,8 @@ export interface RunExecutorDeps {
   logger: Logger;
   /** Per-batch progress: at most one report per this many ms (default 500). */
   progressIntervalMs?: number;
+  /** Epochs and log lines: at most one report per this many ms (default 250). */
+  reportIntervalMs?: number;
   /** How long a final report (complete/fail/cancel) is retried while the API is away (default 10 min). */
   reportRetryMs?: number;
 }
@@ -70,6 +72,7 @@ async function execute(claim: ClaimedRun, deps: RunExecutorDeps, active: ActiveR
   const finalRetry = { maxElapsedMs: deps.reportRetryMs ?? 10 * 60_000, onRetry: (error: unknown, attempt: number, delayMs: number) => log.warn({ err: error, attempt, delayMs }, "report failed, retrying") };
   const reporter = new RunReporter(api, workerId, runId, log, {
     progressIntervalMs: deps.progressIntervalMs,
+    minFlushIntervalMs: deps.reportIntervalMs,
     maxRetryMs: deps.reportRetryMs,
     onLeaseLost: (error) => {
       log.warn({ err: error }, "the API says this worker no longer holds the run");
@@ -105,6 +108,9 @@ async function execute(claim: ClaimedRun, deps: RunExecutorDeps, active: ActiveR
             if (event.status === "started") {
               step = event.step;
               log.debug({ step: event.step }, "step started");
+              // Training is over: the last epochs go now, while the model is evaluated and saved, instead of waiting
+              // out the flush interval until the trainer returns.
+              if (event.step === "evaluate") reporter.hurry();
             }
             return;
           case "ready":
@@ -130,7 +136,8 @@ async function execute(claim: ClaimedRun, deps: RunExecutorDeps, active: ActiveR
       },
     });
     if (!startRunCall) throw new Error("the trainer finished without announcing that training started");
-    // No more epochs: the last ones go out now, alongside the evaluation and the upload below.
+    // No more epochs (a trainer that evaluates nothing announces no evaluate step): the last ones go out now, alongside
+    // the upload below.
     reporter.hurry();
     await startRunCall;
     signal.throwIfAborted();

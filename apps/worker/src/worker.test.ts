@@ -30,11 +30,11 @@ afterEach(async () => {
   await api.stop();
 });
 
-async function startWorker(engine = new FakeEngine()): Promise<{ worker: Worker; engine: FakeEngine; done: Promise<void> }> {
+async function startWorker(engine = new FakeEngine(), options: { reportIntervalMs?: number } = {}): Promise<{ worker: Worker; engine: FakeEngine; done: Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "tl-worker-"));
   const config: WorkerConfig = { apiUrl: api.url, token: { kind: "value", value: api.token }, name: "t", dataDir: dir, cacheDir: path.join(dir, "cache"), cacheMaxBytes: Number.POSITIVE_INFINITY, pollSeconds: 0.05, logLevel: "silent" };
   const client = new ApiClient({ apiUrl: api.url, token: config.token, retry: { initialMs: 20, maxMs: 200 } });
-  const worker = new Worker({ config, api: client, engine, logger: log, progressIntervalMs: 50 });
+  const worker = new Worker({ config, api: client, engine, logger: log, progressIntervalMs: 50, ...options });
   workers.push(worker);
   const done = worker.run();
   return { worker, engine, done };
@@ -53,6 +53,20 @@ describe("Worker lifecycle (fake API, fake trainer)", () => {
     const { offered, problems } = chooseBackends(probes, ["CPU", "WEBGPU"]);
     expect(offered.map((p) => p.backend)).toEqual(["CPU"]);
     expect(problems).toEqual(["WEBGPU: no Vulkan driver"]);
+  });
+
+  it("sends the last epochs as soon as training ends, while the model is evaluated, not a flush interval later", async () => {
+    const run = api.addRun(3);
+    const engine = new FakeEngine();
+    let storedWhileEvaluating: number[] = [];
+    // Epochs come every ~100 ms and reports at most every 10 s here: only the first epoch goes before training ends.
+    engine.evaluate = async () => {
+      await until("every epoch to be stored while evaluating", () => run.epochs.size === 3, 3_000).catch(() => undefined);
+      storedWhileEvaluating = epochsOf(run);
+    };
+    await startWorker(engine, { reportIntervalMs: 10_000 });
+    await until("the run to succeed", () => run.status === "SUCCEEDED");
+    expect(storedWhileEvaluating).toEqual([1, 2, 3]);
   });
 
   it("trains queued runs, streams every epoch once, uploads and completes; caches the dataset by sha256", async () => {

@@ -15,6 +15,8 @@ export interface WorkerOptions {
   engine: TrainingEngine;
   logger: Logger;
   progressIntervalMs?: number;
+  /** Epochs and log lines: at most one report per this many ms (RunReporter's minFlushIntervalMs, default 250). */
+  reportIntervalMs?: number;
 }
 
 /** Picks the backends to offer: the requested ones (in the requested order) that are available, else all available. */
@@ -160,6 +162,7 @@ export class Worker {
         workerId,
         logger,
         progressIntervalMs: this.options.progressIntervalMs,
+        reportIntervalMs: this.options.reportIntervalMs,
       });
       this.active = active;
       const outcome = await active.done;

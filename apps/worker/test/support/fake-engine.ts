@@ -5,6 +5,8 @@ import type { BackendProbe, TrainInput, TrainOutput, TrainingEngine } from "../.
 export class FakeEngine implements TrainingEngine {
   batchesRun = 0;
   failAt: { epoch: number; message: string } | undefined;
+  /** Runs while the fake "evaluates" (after its evaluate step started, before train() returns). */
+  evaluate: (() => Promise<void>) | undefined;
   constructor(
     private readonly batchMs = 20,
     private readonly batches = 5,
@@ -37,6 +39,7 @@ export class FakeEngine implements TrainingEngine {
       onEvent({ type: "epoch", epoch, metrics: { loss: 1 / epoch, acc: epoch / 10, val_loss: null, val_acc: null } });
     }
     onEvent({ type: "step", step: "evaluate", status: "started" });
+    await this.evaluate?.();
     const bundle = new TextEncoder().encode(`model of ${claim.run.id}`);
     return {
       evaluation: { split: "test", numExamples: 2, loss: 0.5, accuracy: 1, macroF1: 1, classNames: ["a", "b"], perClass: [], confusionMatrix: [[1, 0], [0, 1]] },
