@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { createLogger, readEnv, startApiServer } from "@tunelab/api";
 import { createDb } from "@tunelab/db";
-import { drive, epochMetrics, RAW_INSERT_POINTS, rawInsertParams, type RawDriveReply, type RawDriveRequest } from "./ingest-load";
+import { drive, rawSender, type RawDriveReply, type RawDriveRequest } from "./ingest-load";
 
 // BENCH_CPU_PROF=1 (or an absolute directory; default <tmp>/tunelab-bench-profiles): profile this process with the inspector (robust where --cpu-prof loses the main thread's
 // profile on a signal exit); the parent asks for the file over IPC before stopping it.
@@ -41,10 +41,7 @@ process.send?.({ type: "listening", url: server.url.replace("localhost", "127.0.
 process.on("message", (m: RawDriveRequest) => {
   if (m?.type !== "raw-drive") return;
   const nextStep = [...m.nextStep];
-  const send = async (client: number, first: number, n: number) => {
-    const epochs = Array.from({ length: n }, (_, i) => ({ step: first + i, metrics: epochMetrics(first + i) }));
-    await handle.query(RAW_INSERT_POINTS, rawInsertParams(m.runIds[client]!, epochs));
-  };
+  const send = rawSender(m.runIds, (_client, text, params) => handle.query(text, params));
   drive(m.runIds.length, m.seconds, send, m.batch, nextStep).then(
     (r) => process.send?.({ type: "raw-driven", id: m.id, ...r, nextStep } satisfies RawDriveReply),
     (error: unknown) =>

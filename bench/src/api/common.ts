@@ -389,21 +389,29 @@ function postJsonOnce(url: string, body: string, headers: Record<string, string>
   });
 }
 
+/** How Gql sends a POST: node:http (postJson) by default; metric-ingestion's simulated workers use light-http.ts. */
+export type PostJson = (path: string, body: string, headers: Record<string, string>) => Promise<{ status: number; text: string }>;
+
 export class Gql {
   constructor(
     readonly url: string,
     private readonly token: string | null = WORKER_TOKEN,
+    private readonly post: PostJson = (p, body, headers) => postJson(`${url}${p}`, body, headers),
   ) {}
 
   async raw<T = any>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] }> {
     const headers: Record<string, string> = {};
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    const res = await postJson(`${this.url}/graphql`, JSON.stringify({ query, variables }), headers);
+    const res = await this.post("/graphql", JSON.stringify({ query, variables }), headers);
+    let body: { data?: T; errors?: { message: string }[] };
     try {
-      return JSON.parse(res.text) as { data?: T; errors?: { message: string }[] };
+      body = JSON.parse(res.text) as typeof body;
     } catch {
       throw new Error(`HTTP ${res.status} from ${this.url}/graphql: ${res.text.slice(0, 500)}`);
     }
+    // GraphQL over HTTP answers a failure with errors; a failure status without them is the server's, not the API's.
+    if ((res.status < 200 || res.status >= 300) && !body.errors?.length) throw new Error(`HTTP ${res.status} from ${this.url}/graphql: ${res.text.slice(0, 500)}`);
+    return body;
   }
 
   async q<T = any>(query: string, variables?: Record<string, unknown>): Promise<T> {

@@ -26,6 +26,17 @@ export function rawInsertParams(runId: string, epochs: { step: number; metrics: 
   return [runId, keys, steps, values];
 }
 
+/**
+ * drive()'s sender for the raw path: client c's next n simulated epochs from firstStep as one RAW_INSERT_POINTS into
+ * its run, sent with `query` (the client's pooled connection, or the API process's PGlite client).
+ */
+export function rawSender(runIds: readonly string[], query: (client: number, text: string, params: unknown[]) => Promise<unknown>) {
+  return async (client: number, firstStep: number, n: number): Promise<void> => {
+    const epochs = Array.from({ length: n }, (_, i) => ({ step: firstStep + i, metrics: epochMetrics(firstStep + i) }));
+    await query(client, RAW_INSERT_POINTS, rawInsertParams(runIds[client]!, epochs));
+  };
+}
+
 /** Wall-clock milliseconds with sub-ms resolution, comparable across processes on one machine. */
 export const nowMs = () => performance.timeOrigin + performance.now();
 

@@ -41,7 +41,7 @@ import {
   forEachDriver,
   WORKER_TOKEN,
 } from "./common";
-import { drive, EPOCH_METRIC_KEYS, epochMetrics, RAW_INSERT_POINTS, rawInsertParams, type DriveResult } from "./ingest-load";
+import { drive, EPOCH_METRIC_KEYS, epochMetrics, rawSender, type DriveResult } from "./ingest-load";
 import { LightHttpConnection } from "./light-http";
 import { bootstrapMedian, verdict } from "./paired-overhead";
 
@@ -117,6 +117,7 @@ async function runDriver(driver: Driver, machine: MachineInfo) {
   const db = driver === "postgres" ? await freshDatabase("tunelab_bench_ingest") : null;
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "tunelab-bench-"));
   const api = await startApiProcess({ databaseUrl: db?.url, dataDir, name: `api-metric-ingestion-${driver}` });
+  const conns = TRANSPORT === "http" && HTTP_CLIENT === "light" ? Array.from({ length: WORKERS }, () => new LightHttpConnection(api.url)) : [];
   const pool = db ? new pg.Pool({ connectionString: db.url, max: WORKERS }) : null;
   // Its own connection for the CPU accounting, so it never waits behind the raw clients holding the pool.
   const stats_ = db ? new pg.Pool({ connectionString: db.url, max: 1 }) : null;
@@ -127,14 +128,8 @@ async function runDriver(driver: Driver, machine: MachineInfo) {
     const gql = new Gql(api.url);
     const datasetId = await datasetIdByName(gql, "iris");
     const sockets = TRANSPORT === "ws" ? await Promise.all(Array.from({ length: WORKERS }, () => GqlSocket.open(api.url))) : [];
-    const conns = TRANSPORT === "http" && HTTP_CLIENT === "light" ? Array.from({ length: WORKERS }, () => new LightHttpConnection(api.url)) : [];
-    const report = async (c: number, variables: Record<string, unknown>) => {
-      const conn = conns[c];
-      if (!conn) return (sockets[c] ?? gql).q(REPORT_EPOCHS, variables);
-      const res = await conn.post("/graphql", JSON.stringify({ query: REPORT_EPOCHS, variables }), { authorization: `Bearer ${WORKER_TOKEN}` });
-      const body = JSON.parse(res.text) as { errors?: unknown[] };
-      if (res.status !== 200 || body.errors?.length) throw new Error(`reportEpochs: HTTP ${res.status}: ${res.text.slice(0, 2000)}`);
-    };
+    // One client per simulated worker: its graphql-ws socket, its light-http connection, or the shared node:http agent.
+    const clients = Array.from({ length: WORKERS }, (_, c) => sockets[c] ?? (conns[c] ? new Gql(api.url, WORKER_TOKEN, conns[c].post.bind(conns[c])) : gql));
     console.log(`API ${api.url} (pid ${api.pid}) on ${db ? db.name : `PGlite in ${dataDir}`}; ${WORKERS} concurrent workers, ${SECONDS} s per phase`);
 
     /**
@@ -161,10 +156,7 @@ async function runDriver(driver: Driver, machine: MachineInfo) {
         rawRuns.push((await gql.q<any>(LAUNCH, { i: { datasetId, name: `raw-${label}-b${batch}-r${round_}-w${w}`, config: { learningRate: 0.01, epochs: 10, batchSize: 8 }, backends: ["TENSORFLOW_GPU"] } })).launchRun.id);
 
       const rawClients = pool ? await Promise.all(Array.from({ length: WORKERS }, () => pool.connect())) : [];
-      const sendRaw = async (c: number, first: number, n: number) => {
-        const epochs = Array.from({ length: n }, (_, i) => ({ step: first + i, metrics: epochMetrics(first + i) }));
-        await rawClients[c]!.query(RAW_INSERT_POINTS, rawInsertParams(rawRuns[c]!, epochs));
-      };
+      const sendRaw = rawSender(rawRuns, (c, text, params) => rawClients[c]!.query(text, params));
       // Postgres: from this process, one pooled connection per client. PGlite: inside the API process, which holds the
       // only client of the embedded database.
       const driveRaw = async (seconds: number, nextStep: number[]): Promise<DriveResult> => {
@@ -180,7 +172,7 @@ async function runDriver(driver: Driver, machine: MachineInfo) {
         if (!run) throw new Error(`client ${c} used all ${runsPerClient} runs held for this phase; raise the estimate in metric-ingestion.ts`);
         const offset = Math.floor((first - 1) / MAX_EPOCHS) * MAX_EPOCHS;
         const epochs = Array.from({ length: n }, (_, i) => ({ epoch: first - offset + i, metrics: epochMetrics(first + i) }));
-        await report(c, { w: run.workerId, r: run.runId, e: epochs });
+        await clients[c]!.q(REPORT_EPOCHS, { w: run.workerId, r: run.runId, e: epochs });
       };
 
       const tally = { raw: emptyTally(), api: emptyTally() };
@@ -243,8 +235,8 @@ async function runDriver(driver: Driver, machine: MachineInfo) {
       }
     }
     await api.saveProfile(`api-metric-ingestion-${driver}`);
-    for (const conn of conns) conn.close();
   } finally {
+    for (const conn of conns) conn.close();
     await pool?.end();
     await stats_?.end();
     await api.stop();
