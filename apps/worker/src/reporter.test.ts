@@ -139,6 +139,41 @@ describe("RunReporter", () => {
     reporter.close();
   });
 
+  it("leaves progress within an epoch out while epochs come faster than progress may be sent", async () => {
+    const { api, progress } = fakeApi();
+    const reporter = new RunReporter(api, "w", "r", log, { progressIntervalMs: 100, onLeaseLost: () => {} });
+    // Fast epochs (every 10 ms): their batch and validation progress says nothing the epochs do not.
+    for (let epoch = 1; epoch <= 30; epoch++) {
+      reporter.progress({ phase: "train", done: 5, total: 5 });
+      reporter.progress({ phase: "validate", done: 1, total: 1 });
+      reporter.epoch(epoch, { loss: 1 });
+      await sleep(10);
+    }
+    // Other phases still go out.
+    reporter.progress({ phase: "evaluate", done: 0, total: 2 });
+    await sleep(150);
+    // Before the first epoch nothing says how fast epochs are: that one train progress went out.
+    expect(progress.map((p) => `${p.input.phase} ${p.input.done}`)).toEqual(["train 5", "evaluate 0"]);
+    // A slow epoch: past one interval after the last epoch, its progress is sent again.
+    reporter.progress({ phase: "train", done: 1, total: 50 });
+    await sleep(150);
+    expect(progress.map((p) => `${p.input.phase} ${p.input.done}`)).toEqual(["train 5", "evaluate 0", "train 1"]);
+    await reporter.drain();
+    reporter.close();
+  });
+
+  it("drops progress an epoch superseded while it waited for its turn", async () => {
+    const { api, progress } = fakeApi();
+    const reporter = new RunReporter(api, "w", "r", log, { progressIntervalMs: 100, onLeaseLost: () => {} });
+    reporter.progress({ phase: "train", done: 1, total: 50 });
+    reporter.progress({ phase: "train", done: 2, total: 50 }); // waits out the interval
+    reporter.epoch(1, { loss: 1 });
+    await sleep(200);
+    expect(progress.map((p) => p.input.done)).toEqual([1]);
+    await reporter.drain();
+    reporter.close();
+  });
+
   it("stops and tells the run when the lease is lost", async () => {
     const { api } = fakeApi({ leaseLostOnEpoch: 2 });
     let lost = 0;

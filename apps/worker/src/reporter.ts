@@ -19,6 +19,12 @@ export interface ReporterOptions {
   onLeaseLost: (error: unknown) => void;
 }
 
+/**
+ * Progress within an epoch. When epochs come faster than progress may be sent, each epoch says more than a batch count
+ * already stale on arrival: such progress is not sent (a request to the API and a message to every subscriber saved).
+ */
+const WITHIN_EPOCH_PHASES: ReadonlySet<string> = new Set(["train", "validate"]);
+
 /** Keeps only finite numbers: the API accepts metric name -> finite number (val_* are null without a validation split). */
 export function finiteMetrics(metrics: Record<string, unknown>): Record<string, number> {
   const out: Record<string, number> = {};
@@ -38,6 +44,7 @@ export class RunReporter {
   private flushing: Promise<void> | undefined;
   private pendingProgress: ProgressInput | undefined;
   private lastProgressAt = 0;
+  private lastEpochAt = Number.NEGATIVE_INFINITY;
   private progressTimer: NodeJS.Timeout | undefined;
   private progressInFlight = false;
   private readonly abort = new AbortController();
@@ -71,6 +78,9 @@ export class RunReporter {
     const dropped = Object.keys(metrics).filter((k) => metrics[k] !== null && !(k in clean));
     if (dropped.length > 0) this.log.warn({ epoch, dropped }, "epoch metrics that are not finite numbers were not reported");
     this.epochs.push({ epoch, metrics: clean });
+    this.lastEpochAt = Date.now();
+    // The epoch supersedes progress within it that is still waiting for its turn.
+    if (this.pendingProgress && WITHIN_EPOCH_PHASES.has(this.pendingProgress.phase)) this.pendingProgress = undefined;
     this.kick();
   }
 
@@ -81,8 +91,11 @@ export class RunReporter {
 
   progress(input: ProgressInput, { force = false } = {}): void {
     if (this.abort.signal.aborted) return;
+    const interval = this.options.progressIntervalMs ?? 500;
+    // Epochs faster than the progress interval: the epochs are the progress (see WITHIN_EPOCH_PHASES).
+    if (WITHIN_EPOCH_PHASES.has(input.phase) && Date.now() - this.lastEpochAt < interval) return;
     this.pendingProgress = input;
-    const wait = this.lastProgressAt + (this.options.progressIntervalMs ?? 500) - Date.now();
+    const wait = this.lastProgressAt + interval - Date.now();
     if ((force || wait <= 0) && !this.progressInFlight) return void this.sendProgress();
     this.progressTimer ??= setTimeout(() => {
       this.progressTimer = undefined;
