@@ -139,6 +139,30 @@ describe("RunReporter", () => {
     reporter.close();
   });
 
+  it("sends the first epoch at once even when a log line went out just before it", async () => {
+    const { api, batches, logs } = fakeApi();
+    const reporter = new RunReporter(api, "w", "r", log, { minFlushIntervalMs: 1000, onLeaseLost: () => {} });
+    reporter.logLine("info", "backend: cpu"); // what the trainer writes as training starts
+    await sleep(20);
+    expect(logs.map((l) => l.message)).toEqual(["backend: cpu"]);
+    const started = Date.now();
+    reporter.epoch(1, { loss: 1 });
+    while (batches.length === 0 && Date.now() - started < 2000) await sleep(5);
+    expect(batches).toEqual([[1]]);
+    // Not after the log line's flush interval (1 s): the epochs' clock had not started.
+    expect(Date.now() - started).toBeLessThan(500);
+    // Each kind keeps its own interval: a second log line and a second epoch wait theirs out.
+    reporter.logLine("info", "second");
+    reporter.epoch(2, { loss: 0.5 });
+    await sleep(200);
+    expect(batches).toEqual([[1]]);
+    expect(logs).toHaveLength(1);
+    await reporter.drain();
+    expect(batches).toEqual([[1], [2]]);
+    expect(logs).toHaveLength(2);
+    reporter.close();
+  });
+
   it("leaves progress within an epoch out while epochs come faster than progress may be sent", async () => {
     const { api, progress } = fakeApi();
     const reporter = new RunReporter(api, "w", "r", log, { progressIntervalMs: 100, onLeaseLost: () => {} });

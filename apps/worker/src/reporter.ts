@@ -8,9 +8,9 @@ export interface ReporterOptions {
   /** At most one progress report per this many ms (default 500: 2/s); the latest value wins. */
   progressIntervalMs?: number;
   /**
-   * Epochs and log lines go out at most once per this many ms (default 250): the first after a quiet spell at once,
-   * a burst (epochs of a few ms) in batches, so the API, Postgres and every subscriber handle a few requests a second
-   * instead of one per epoch. Below human perception on a live chart.
+   * Epochs go out at most once per this many ms (default 250), and log lines too, each on its own clock: the first after
+   * a quiet spell at once, a burst (epochs of a few ms) in batches, so the API, Postgres and every subscriber handle a
+   * few requests a second instead of one per epoch. Below human perception on a live chart.
    */
   minFlushIntervalMs?: number;
   /** How long a batch of epochs or logs is retried before the run is given up (default 10 min). */
@@ -51,7 +51,12 @@ export class RunReporter {
   private failure: unknown;
   readonly sentEpochs = new Set<number>();
   private gatePromise: Promise<unknown> | undefined;
-  private lastFlushAt = 0;
+  /**
+   * When epochs and log lines last went out, each on its own clock: a log line the trainer writes as training starts must
+   * not hold the first epoch back for a flush interval.
+   */
+  private lastEpochFlushAt = Number.NEGATIVE_INFINITY;
+  private lastLogFlushAt = Number.NEGATIVE_INFINITY;
   /** Log lines are numbered per run attempt (one reporter per attempt), so the API can skip re-sent ones. */
   private logSeq = 0;
   /** Set once training is over (hurry, drain), for the rest of this attempt: what is queued goes out at once. */
@@ -153,12 +158,16 @@ export class RunReporter {
         this.log.warn({ err: error, attempt, delayMs }, "report failed, retrying"),
     };
     try {
+      const interval = this.options.minFlushIntervalMs ?? 250;
       while (!this.abort.signal.aborted && (this.epochs.length > 0 || this.logs.length > 0)) {
-        const wait = this.urgent ? 0 : this.lastFlushAt + (this.options.minFlushIntervalMs ?? 250) - Date.now();
+        const epochsDue = this.epochs.length > 0 ? this.lastEpochFlushAt + interval : Infinity;
+        const logsDue = this.logs.length > 0 ? this.lastLogFlushAt + interval : Infinity;
+        const wait = this.urgent ? 0 : Math.min(epochsDue, logsDue) - Date.now();
         if (wait > 0) await this.pause(wait);
         if (this.abort.signal.aborted) break;
-        this.lastFlushAt = Date.now();
-        if (this.epochs.length > 0) {
+        const now = Date.now();
+        if (this.epochs.length > 0 && (this.urgent || now >= this.lastEpochFlushAt + interval)) {
+          this.lastEpochFlushAt = now;
           if (this.gatePromise) await this.gatePromise;
           const batch = this.epochs.slice(0, 100);
           await this.api.reportEpochs(this.workerId, this.runId, batch, retryOptions);
@@ -166,7 +175,8 @@ export class RunReporter {
           for (const e of batch) this.sentEpochs.add(e.epoch);
           this.log.debug({ epochs: batch.map((e) => e.epoch) }, "epochs reported");
         }
-        if (this.logs.length > 0) {
+        if (this.logs.length > 0 && (this.urgent || Date.now() >= this.lastLogFlushAt + interval)) {
+          this.lastLogFlushAt = Date.now();
           const batch = this.logs.slice(0, 200);
           await this.api.reportLogs(this.workerId, this.runId, batch, retryOptions);
           this.logs.splice(0, batch.length);
