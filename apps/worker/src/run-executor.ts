@@ -157,7 +157,9 @@ async function execute(claim: ClaimedRun, deps: RunExecutorDeps, active: ActiveR
     });
     if (artifact.sha256 && artifact.sha256 !== output.sha256) log.warn({ expected: output.sha256, got: artifact.sha256 }, "uploaded bundle sha256 differs from the trainer's");
     reporter.progress({ phase: "upload", done: output.bundle.byteLength, total: output.bundle.byteLength }, { force: true });
+    log.debug({ artifactId: artifact.id, bytes: output.bundle.byteLength }, "model uploaded");
     await reporter.drain();
+    log.debug("every epoch stored");
     signal.throwIfAborted();
     await api.completeRun(
       workerId,

@@ -28,6 +28,12 @@ export interface SystemRunSpec {
   backend?: "CPU" | "WASM";
   /** The API's database: a fresh Postgres database (default) or PGlite inside the API process, as `pnpm start` runs. */
   driver?: "postgres" | "pglite";
+  /**
+   * Before the measured run, a 2-epoch run of the same spec through the same API by a throwaway worker process, so the
+   * API and its database have served a run before, as on a platform in use (default true). The measured run's worker is
+   * still a fresh process with an empty cache, like the standalone process. false: the measured run is the API's first.
+   */
+  warmApi?: boolean;
 }
 
 export interface SystemRunResult {
@@ -49,6 +55,8 @@ export interface SystemRunResult {
   postgresCpuSeconds: number;
   /** The worker's threads by role over its life: the training thread (the trainer's, the busiest), main, V8's helpers and the rest. */
   workerThreads?: ThreadBreakdown;
+  /** Seconds the warm-up run took (spec.warmApi), before anything here was measured; NaN without one. */
+  warmupSeconds: number;
   frozenLayers: string[];
   error?: string;
 }
@@ -65,6 +73,51 @@ function observe(url: string, runId: string, onEvent: (e: { __typename: string; 
     else if (msg.type === "next" && msg.payload?.data?.runEvents) onEvent(msg.payload.data.runEvents, t);
   });
   return ws;
+}
+
+/** The real worker (apps/worker/src/main.ts) in its own process with its Node flags, caching under `dataDir`. */
+function startWorker(apiUrl: string, spec: SystemRunSpec, dataDir: string, name: string): ChildProcess {
+  return fork(path.join(REPO_ROOT, "apps/worker/src/main.ts"), ["--api", apiUrl, "--token", WORKER_TOKEN, "--backends", (spec.backend ?? "CPU").toLowerCase(), "--name", name, "--data-dir", dataDir, "--poll", "0.2", "--log-level", process.env.BENCH_WORKER_LOG ?? "warn"], {
+    execArgv: [...childExecArgv(), ...WORKER_NODE_FLAGS],
+    cwd: BENCH_DIR,
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+}
+
+/** SIGTERM (the worker hands back or finishes what it holds and unregisters), SIGKILL after 10 s. */
+async function stopWorker(worker: ChildProcess): Promise<void> {
+  if (worker.exitCode !== null || worker.signalCode !== null) return;
+  worker.kill("SIGTERM");
+  await new Promise((r) => {
+    const t = setTimeout(() => {
+      worker.kill("SIGKILL");
+      r(undefined);
+    }, 10_000);
+    worker.once("exit", () => {
+      clearTimeout(t);
+      r(undefined);
+    });
+  });
+}
+
+/** Launches a 2-epoch run of the spec and has a throwaway worker carry it through; returns its seconds. */
+async function warmUp(gql: Gql, apiUrl: string, spec: SystemRunSpec, launchInput: Record<string, unknown>, dataDir: string): Promise<number> {
+  const started = nowMs();
+  const { launchRun } = await gql.q<any>(LAUNCH, { i: { ...launchInput, config: { ...spec.config, epochs: 2 }, name: "bench-warm-up" } });
+  const worker = startWorker(apiUrl, spec, path.join(dataDir, "warm-up-worker"), "bench-warm-up-worker");
+  try {
+    for (;;) {
+      if (worker.exitCode !== null) throw new Error(`the warm-up worker exited with ${worker.exitCode}`);
+      const { run } = await gql.q<any>(`query($id: ID!) { run(id: $id) { status error } }`, { id: launchRun.id });
+      if (run.status === "SUCCEEDED") break;
+      if (run.status === "FAILED" || run.status === "CANCELLED") throw new Error(`the warm-up run ${run.status}: ${run.error ?? ""}`);
+      if (nowMs() - started > 300_000) throw new Error("the warm-up run did not finish within 5 minutes");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await stopWorker(worker);
+  }
+  return (nowMs() - started) / 1000;
 }
 
 export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
@@ -85,9 +138,9 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
       baseModelId = models.find((m) => m.name === spec.baseModel)?.id ?? null;
       if (!baseModelId) throw new Error(`no base model ${spec.baseModel} (have ${models.map((m) => m.name).join(", ")})`);
     }
-    const launched = await gql.q<any>(LAUNCH.replace("{ id }", "{ id frozenLayers }"), {
-      i: { datasetId, baseModelId, freeze: spec.freeze ?? null, config: spec.config, backends: [spec.backend ?? "CPU"], name: "bench-system-run" },
-    });
+    const launchInput = { datasetId, baseModelId, freeze: spec.freeze ?? null, config: spec.config, backends: [spec.backend ?? "CPU"], name: "bench-system-run" };
+    const warmupSeconds = spec.warmApi === false ? NaN : await warmUp(gql, api.url, spec, launchInput, dataDir);
+    const launched = await gql.q<any>(LAUNCH.replace("{ id }", "{ id frozenLayers }"), { i: launchInput });
     const runId: string = launched.launchRun.id;
     const apiCpu0 = api.cpuSeconds();
     const stats_ = db ? new pg.Client({ connectionString: db.url }) : null;
@@ -95,7 +148,7 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
     const backendCpu = async () => (db && stats_ ? postgresBackendCpu(stats_, db.name) : new Map<number, number>());
     const pg0 = await backendCpu();
 
-    const result: SystemRunResult = { status: "", queuedAt: NaN, preparingAt: NaN, runningAt: NaN, finishedAt: NaN, epochs: [], workerPeakRssMiB: NaN, apiPeakRssMiB: NaN, apiCpuSeconds: NaN, workerCpuSeconds: NaN, subscriberCpuSeconds: 0, postgresCpuSeconds: NaN, frozenLayers: launched.launchRun.frozenLayers };
+    const result: SystemRunResult = { status: "", queuedAt: NaN, preparingAt: NaN, runningAt: NaN, finishedAt: NaN, epochs: [], workerPeakRssMiB: NaN, apiPeakRssMiB: NaN, apiCpuSeconds: NaN, workerCpuSeconds: NaN, subscriberCpuSeconds: 0, postgresCpuSeconds: NaN, warmupSeconds, frozenLayers: launched.launchRun.frozenLayers };
     let workerPid = 0;
     const finished = new Promise<void>((resolve) => {
       ws = observe(api.url, runId, (e, t) => {
@@ -120,11 +173,7 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
         subs!.send({ type: "connect", urls: [api.url], runId, n: spec.subscribers });
       });
     }
-    worker = fork(path.join(REPO_ROOT, "apps/worker/src/main.ts"), ["--api", api.url, "--token", WORKER_TOKEN, "--backends", (spec.backend ?? "CPU").toLowerCase(), "--name", "bench-worker", "--data-dir", dataDir, "--poll", "0.2", "--log-level", "warn"], {
-      execArgv: [...childExecArgv(), ...WORKER_NODE_FLAGS],
-      cwd: BENCH_DIR,
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-    });
+    worker = startWorker(api.url, spec, dataDir, "bench-worker");
     workerPid = worker.pid!;
     const workerExit = new Promise<never>((_, reject) => worker!.once("exit", (c) => reject(new Error(`worker exited with ${c} before the run finished`))));
     const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("run did not finish within 10 minutes")), 600_000).unref());
@@ -144,19 +193,7 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
   } finally {
     ws?.close();
     subs?.kill();
-    if (worker && worker.exitCode === null) {
-      worker.kill("SIGTERM");
-      await new Promise((r) => {
-        const t = setTimeout(() => {
-          worker!.kill("SIGKILL");
-          r(undefined);
-        }, 10_000);
-        worker!.once("exit", () => {
-          clearTimeout(t);
-          r(undefined);
-        });
-      });
-    }
+    if (worker) await stopWorker(worker);
     await api.stop();
     await db?.drop();
     await rm(dataDir, { recursive: true, force: true });

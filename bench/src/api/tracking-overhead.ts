@@ -5,7 +5,7 @@
  *
  *   pnpm --filter @tunelab/bench tracking-overhead [--epochs 300] [--batch 2] [--subscribers 100] [--repeat 10]
  *     [--dataset iris] [--base-model NAME] [--freeze-up-to INDEX] [--lr 0.01] [--backend cpu|wasm]
- *     [--standalone plain|worker-flags]
+ *     [--standalone plain|worker-flags] [--driver postgres|pglite] [--cold-api]
  *
  * The worker runs with its Node flags (apps/worker/src/node-flags.ts). The standalone run is plain `node`, as a user
  * would run fineTune; `--standalone worker-flags` gives it the worker's flags too, so the difference is the tracking
@@ -13,6 +13,10 @@
  *
  * iris with batch 2: 60 steps per epoch, ~15 epochs/s and ~20 s of training on a quiet 2-core machine (more reports per
  * second than a real run, so the overhead measured is an upper bound).
+ *
+ * The system run's API has served a short run first (system-run.ts, warmApi), as on a platform in use: its code is
+ * compiled and its database connections have run the report function before. The worker is a fresh process each time,
+ * as the standalone one is. `--cold-api` measures the API's very first run instead.
  *
  * Wall time: standalone = dataset load + fineTune (train, evaluate, save to memory); system = claim (PREPARING) to
  * SUCCEEDED as seen by a subscriber (adds dataset/model fetch, reports, upload, completeRun). Training phase: train
@@ -43,6 +47,8 @@ const STANDALONE = arg("standalone", "plain");
 /** The API's database in the system runs: a fresh Postgres database, or PGlite inside the API process (`pnpm start`'s default). */
 const DRIVER = arg("driver", "postgres");
 if (DRIVER !== "postgres" && DRIVER !== "pglite") throw new Error(`--driver must be postgres or pglite (got ${DRIVER})`);
+/** --cold-api: the measured run is its API process's first (as before the warm-up existed); by default the API has served one run. */
+const WARM_API = !process.argv.includes("--cold-api");
 if (STANDALONE !== "plain" && STANDALONE !== "worker-flags") throw new Error(`--standalone must be plain or worker-flags (got ${STANDALONE})`);
 if (BACKEND !== "CPU" && BACKEND !== "WASM") throw new Error(`--backend must be cpu or wasm (got ${BACKEND.toLowerCase()})`);
 const spec = {
@@ -51,6 +57,7 @@ const spec = {
   freeze: FREEZE_UP_TO === "" ? null : { upToIndex: Number(FREEZE_UP_TO) },
   backend: BACKEND,
   driver: DRIVER,
+  warmApi: WARM_API,
   config: { learningRate: Number(arg("lr", "0.01")), epochs: EPOCHS, batchSize: BATCH, optimizer: "ADAM", validationSplit: 0.2, seed: 1 },
 };
 
@@ -127,17 +134,17 @@ async function main() {
     `\n\nSystem run breakdown (median): claim to RUNNING ${round(median(system.map((s) => s.claimToRunning)), 0)} ms, RUNNING to first epoch ${round(median(system.map((s) => s.runningToFirstEpoch)), 0)} ms (standalone, from the same point in the trainer: ${round(median(standalone.map((s) => s.readyToFirstEpoch)), 0)} ms); CPU over the run: API process ${round(median(system.map((s) => s.apiCpuSeconds)), 2)} s, worker process (every thread: main, trainer, V8's GC and compiler helpers; incl. startup) ${round(median(system.map((s) => s.workerCpuSeconds)), 2)} s, of which the trainer thread ${round(median(system.map((s) => s.trainRunSeconds)), 2)} s (standalone: process ${round(median(standalone.map((s) => s.processCpuSeconds)), 2)} s, its training thread ${round(median(standalone.map((s) => s.trainRunSeconds)), 2)} s), Postgres ${round(median(system.map((s) => s.postgresCpuSeconds)), 2)} s, the ${SUBSCRIBERS} subscribers' process ${round(median(system.map((s) => s.subscriberCpuSeconds)), 2)} s (on this machine only because the benchmark is: real viewers are browsers elsewhere); all of it shares the 2 cores with training.` +
     threadsLine("standalone process", standalone) +
     threadsLine("worker process", system) +
-    `\n\nRun: ${DATASET} ${BASE_MODEL ? `fine-tuned from ${BASE_MODEL}` : "from scratch"}, ${spec.freeze ? `layers 0-${FREEZE_UP_TO} frozen, ` : ""}${EPOCHS} epochs, batch ${BATCH}, Adam, tfjs ${BACKEND} backend; standalone = ${STANDALONE === "plain" ? "plain node" : "node with the worker's flags"} (${STANDALONE === "plain" ? "as a user would run fineTune" : "so the difference is the tracking alone"}); system = one API process on ${DRIVER === "postgres" ? "a fresh Postgres database" : "embedded PGlite in a fresh data directory (the database inside the API process, as `pnpm start` runs it)"}, the real worker (apps/worker, training in its worker thread, with its Node flags: ${WORKER_NODE_FLAGS.join(" ")}) and ${SUBSCRIBERS} live runEvents subscribers in a separate process. Each pair runs standalone and system back to back, in ABBA order; the interval is a percentile bootstrap of the pairs' median (10,000 resamples). The last row is Linux's schedstat for the training thread (the standalone process's main thread; the worker's trainer thread): a ratio within each run, so the machine's speed from one run to the next cancels out; its difference is the time the API, Postgres, the subscribers and the worker's main thread took from training, in points of the training thread's time.`;
+    `\n\nRun: ${DATASET} ${BASE_MODEL ? `fine-tuned from ${BASE_MODEL}` : "from scratch"}, ${spec.freeze ? `layers 0-${FREEZE_UP_TO} frozen, ` : ""}${EPOCHS} epochs, batch ${BATCH}, Adam, tfjs ${BACKEND} backend; standalone = ${STANDALONE === "plain" ? "plain node" : "node with the worker's flags"} (${STANDALONE === "plain" ? "as a user would run fineTune" : "so the difference is the tracking alone"}); system = one API process on ${DRIVER === "postgres" ? "a fresh Postgres database" : "embedded PGlite in a fresh data directory (the database inside the API process, as `pnpm start` runs it)"}${WARM_API ? " that has served one 2-epoch run of the same spec first (a throwaway worker; not measured)" : ", the measured run its first (--cold-api)"}, the real worker (apps/worker, training in its worker thread, with its Node flags: ${WORKER_NODE_FLAGS.join(" ")}) and ${SUBSCRIBERS} live runEvents subscribers in a separate process. Each pair runs standalone and system back to back, in ABBA order; the interval is a percentile bootstrap of the pairs' median (10,000 resamples). The last row is Linux's schedstat for the training thread (the standalone process's main thread; the worker's trainer thread): a ratio within each run, so the machine's speed from one run to the next cancels out; its difference is the time the API, Postgres, the subscribers and the worker's main thread took from training, in points of the training thread's time.`;
   console.log("\n" + md);
   // The iris stress case and a realistic run (--dataset ...) keep a block each in docs/benchmarks.md.
   const realistic = DATASET !== "iris";
   await publish(
     "tracking-overhead",
-    `Tracking overhead${realistic ? ` (${DATASET}${BASE_MODEL ? ` from ${BASE_MODEL}` : ""}, ${BACKEND})` : " (iris stress case)"}: standalone fineTune${STANDALONE === "plain" ? "" : " (with the worker's Node flags)"} vs API${DRIVER === "pglite" ? " on embedded PGlite" : ""} + worker + live subscribers`,
+    `Tracking overhead${realistic ? ` (${DATASET}${BASE_MODEL ? ` from ${BASE_MODEL}` : ""}, ${BACKEND})` : " (iris stress case)"}: standalone fineTune${STANDALONE === "plain" ? "" : " (with the worker's Node flags)"} vs API${DRIVER === "pglite" ? " on embedded PGlite" : ""}${WARM_API ? "" : " (its first run)"} + worker + live subscribers`,
     machine,
     { spec, epochs: EPOCHS, subscribers: SUBSCRIBERS, standaloneNode: STANDALONE, workerNodeFlags: WORKER_NODE_FLAGS, standalone, system, overhead: { wall: wallPairs, train: trainPairs, trainingThreadWaitPoints: waitPairs }, raw },
     md,
-    (realistic ? `tracking-overhead-${DATASET}` : "tracking-overhead") + (STANDALONE === "plain" ? "" : "-worker-flags") + (DRIVER === "postgres" ? "" : `-${DRIVER}`),
+    (realistic ? `tracking-overhead-${DATASET}` : "tracking-overhead") + (STANDALONE === "plain" ? "" : "-worker-flags") + (DRIVER === "postgres" ? "" : `-${DRIVER}`) + (WARM_API ? "" : "-cold-api"),
   );
 }
 

@@ -49,7 +49,7 @@ async function main() {
   ];
   let system: unknown = null;
   if (!flag("skip-system")) {
-    const r = await systemRun({ ...spec, subscribers: 0 } as never);
+    const r = await systemRun({ ...spec, subscribers: 0, warmApi: false } as never);
     if (r.status !== "SUCCEEDED") throw new Error(`system run ended ${r.status}: ${r.error}`);
     const w = growth(r.epochs.map((e) => ({ epoch: e.epoch, v: e.workerRssMiB })));
     rows.push(["B real worker process: RSS MiB", round(r.epochs[0]!.workerRssMiB, 1), round(w.at5, 1), round(w.max, 1), round(w.last, 1), `${w.maxGrowthPct}%`, verdict(w)]);
