@@ -25,7 +25,7 @@
  * system first in odd ones) so neither always runs second; the verdict comes from the median of the pairs' differences
  * and its bootstrap interval (paired-overhead.ts), not from one lucky or unlucky pair.
  */
-import { arg, machineInfo, publish, round, table, warnIfBusy } from "./common";
+import { arg, flag, machineInfo, publish, round, table, warnIfBusy } from "./common";
 import { median, pairedOverhead, verdict } from "./paired-overhead";
 import { type ThreadBreakdown, type ThreadSchedstat, waitPercent } from "./schedstat";
 import { standaloneRun, systemRun } from "./system-run";
@@ -48,7 +48,7 @@ const STANDALONE = arg("standalone", "plain");
 const DRIVER = arg("driver", "postgres");
 if (DRIVER !== "postgres" && DRIVER !== "pglite") throw new Error(`--driver must be postgres or pglite (got ${DRIVER})`);
 /** --cold-api: the measured run is its API process's first (as before the warm-up existed); by default the API has served one run. */
-const WARM_API = !process.argv.includes("--cold-api");
+const WARM_API = !flag("cold-api");
 if (STANDALONE !== "plain" && STANDALONE !== "worker-flags") throw new Error(`--standalone must be plain or worker-flags (got ${STANDALONE})`);
 if (BACKEND !== "CPU" && BACKEND !== "WASM") throw new Error(`--backend must be cpu or wasm (got ${BACKEND.toLowerCase()})`);
 const spec = {
