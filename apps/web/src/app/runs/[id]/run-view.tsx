@@ -5,6 +5,7 @@ import type { RunDetailFragment, RunEventsSubscription as RunEventsResult, RunSt
 import { useApiUrl, useMutation, useQuery, useReconnect, useSubscription } from "@/lib/api-context";
 import { CancelRunMutation, RunEventsSubscription, RunQuery, SetRunTagsMutation } from "@/lib/documents";
 import { absoluteUrl } from "@/lib/graphql";
+import { NO_BATCH_PROGRESS, batchBar, onBatchProgress, onEpochCompleted, type BatchProgressState } from "@/lib/batch-progress";
 import { fmtBytes, fmtDate, fmtDuration, fmtInt, fmtNum } from "@/lib/format";
 import { MetricChart, type ChartPoint } from "@/components/metric-chart";
 import { ConfusionMatrix, EvaluationSummary, PerClassTable } from "@/components/evaluation";
@@ -43,6 +44,7 @@ export function RunView({ id }: { id: string }) {
   const [liveStatus, setLiveStatus] = useState<{ status: RunStatus; error: string | null } | null>(null);
   const [liveEpochs, setLiveEpochs] = useState<Map<number, Record<string, number>>>(new Map());
   const [progress, setProgress] = useState<Record<string, ProgressEvent>>({});
+  const [batches, setBatches] = useState<BatchProgressState>(NO_BATCH_PROGRESS);
   const [logs, setLogs] = useState<LogEntry[]>([]);
   const refetchTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
 
@@ -55,6 +57,7 @@ export function RunView({ id }: { id: string }) {
     setLiveStatus(null);
     setLiveEpochs(new Map());
     setProgress({});
+    setBatches(NO_BATCH_PROGRESS);
     setLogs([]);
     lastSeq.current = 0;
     setResumeSeq(0);
@@ -81,10 +84,12 @@ export function RunView({ id }: { id: string }) {
       case "EpochCompleted": {
         const metrics = (ev.metrics ?? {}) as Record<string, number>;
         setLiveEpochs((m) => new Map(m).set(ev.epoch, metrics));
+        setBatches(onEpochCompleted);
         break;
       }
       case "Progress":
         setProgress((p) => ({ ...p, [ev.phase]: ev }));
+        if (ev.phase === "train") setBatches((b) => onBatchProgress(b, ev.done, ev.total));
         break;
       case "LogLine":
         setLogs((l) => {
@@ -149,7 +154,7 @@ export function RunView({ id }: { id: string }) {
         </div>
       )}
 
-      <Timeline run={run} status={status!} progress={progress} epoch={maxEpoch} />
+      <Timeline run={run} status={status!} progress={progress} batches={batchBar(batches)} epoch={maxEpoch} />
 
       <section className="card">
         <div className="section-head">
@@ -284,7 +289,20 @@ function mergeMetrics(run: RunDetailFragment | null | undefined, live: Map<numbe
 
 type StepState = "done" | "active" | "pending" | "failed" | "skipped";
 
-function Timeline({ run, status, progress, epoch }: { run: RunDetailFragment; status: RunStatus; progress: Record<string, ProgressEvent>; epoch: number }) {
+function Timeline({
+  run,
+  status,
+  progress,
+  batches,
+  epoch,
+}: {
+  run: RunDetailFragment;
+  status: RunStatus;
+  progress: Record<string, ProgressEvent>;
+  /** The epoch in training's batches (lib/batch-progress.ts), or null for no bar. */
+  batches: { done: number; total: number } | null;
+  epoch: number;
+}) {
   const seen = Math.max(0, ...Object.keys(progress).map((p) => PHASE_STEP[p] ?? 0));
   let reached = seen; // highest step started
   if (status === "PREPARING") reached = Math.max(reached, 1);
@@ -310,7 +328,6 @@ function Timeline({ run, status, progress, epoch }: { run: RunDetailFragment; st
     return "pending";
   };
   const dl = progress["download-model"] ?? progress["load-model"];
-  const train = progress.train;
   const steps: { title: string; detail: React.ReactNode }[] = [
     { title: "Dataset prepared", detail: `${run.dataset.name} v${run.dataset.version} · ${fmtInt(run.dataset.numExamples)} examples` },
     {
@@ -332,7 +349,7 @@ function Timeline({ run, status, progress, epoch }: { run: RunDetailFragment; st
           <span data-testid="timeline-epoch">
             epoch {epoch}/{run.config.epochs}
           </span>
-          {state(5) === "active" && train?.total ? <ProgressBar done={train.done} total={train.total} label="batches" /> : null}
+          {state(5) === "active" && batches ? <ProgressBar done={batches.done} total={batches.total} label="batches" /> : null}
         </>
       ),
     },
