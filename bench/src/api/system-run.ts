@@ -3,7 +3,8 @@
  * One fine-tuning run through the whole system: an API process on a fresh Postgres database (or on PGlite in a fresh
  * data directory, the embedded default), the real worker
  * (apps/worker/src/main.ts, its own process, with the worker's Node flags) and live graphql-ws subscribers (their own process), plus one observer
- * subscription here that timestamps every event and samples the worker's RSS at each epoch.
+ * subscription here that timestamps every event and samples the worker's RSS at each epoch. By default a throwaway
+ * worker first carries a 2-epoch run through the same API (warmApi), so the measured run meets an API in use.
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -107,7 +108,7 @@ async function warmUp(gql: Gql, apiUrl: string, spec: SystemRunSpec, launchInput
   const worker = startWorker(apiUrl, spec, path.join(dataDir, "warm-up-worker"), "bench-warm-up-worker");
   try {
     for (;;) {
-      if (worker.exitCode !== null) throw new Error(`the warm-up worker exited with ${worker.exitCode}`);
+      if (worker.exitCode !== null || worker.signalCode !== null) throw new Error(`the warm-up worker exited (${worker.exitCode ?? worker.signalCode})`);
       const { run } = await gql.q<any>(`query($id: ID!) { run(id: $id) { status error } }`, { id: launchRun.id });
       if (run.status === "SUCCEEDED") break;
       if (run.status === "FAILED" || run.status === "CANCELLED") throw new Error(`the warm-up run ${run.status}: ${run.error ?? ""}`);
