@@ -112,6 +112,8 @@ async function main() {
   const wallPairs = pairedOverhead(standalone.map((s) => s.wall), system.map((s) => s.wall));
   const trainPairs = pairedOverhead(standalone.map((s) => s.train), system.map((s) => s.train));
   const waitPairs = pairedOverhead(standalone.map((s) => s.waitPct), system.map((s) => s.waitPct), { relative: false });
+  // The same computation on both sides: a pair far from the others here had the machine's speed change within it.
+  const cpuPairs = pairedOverhead(standalone.map((s) => s.trainRunSeconds), system.map((s) => s.trainRunSeconds));
   const pct = (v: number) => `${v >= 0 ? "+" : ""}${round(v, 1)}%`;
   const pp = (v: number) => `${v >= 0 ? "+" : ""}${round(v, 1)} pt`;
   const md =
@@ -129,12 +131,21 @@ async function main() {
           waitPairs.pairsPct.map(pp).join(" "),
           verdict(waitPairs.ciLowPct, waitPairs.ciHighPct, TARGET_PCT, "below"),
         ],
+        [
+          "training thread's CPU time over its life (the same work on both sides: a diagnostic)",
+          round(median(standalone.map((s) => s.trainRunSeconds)), 2),
+          round(median(system.map((s) => s.trainRunSeconds)), 2),
+          pct(cpuPairs.medianPct),
+          `${pct(cpuPairs.ciLowPct)} to ${pct(cpuPairs.ciHighPct)}`,
+          cpuPairs.pairsPct.map(pct).join(" "),
+          "no target: a pair far from the others had the machine's speed change within it",
+        ],
       ],
     ) +
     `\n\nSystem run breakdown (median): claim to RUNNING ${round(median(system.map((s) => s.claimToRunning)), 0)} ms, RUNNING to first epoch ${round(median(system.map((s) => s.runningToFirstEpoch)), 0)} ms (standalone, from the same point in the trainer: ${round(median(standalone.map((s) => s.readyToFirstEpoch)), 0)} ms); CPU over the run: API process ${round(median(system.map((s) => s.apiCpuSeconds)), 2)} s, worker process (every thread: main, trainer, V8's GC and compiler helpers; incl. startup) ${round(median(system.map((s) => s.workerCpuSeconds)), 2)} s, of which the trainer thread ${round(median(system.map((s) => s.trainRunSeconds)), 2)} s (standalone: process ${round(median(standalone.map((s) => s.processCpuSeconds)), 2)} s, its training thread ${round(median(standalone.map((s) => s.trainRunSeconds)), 2)} s), Postgres ${round(median(system.map((s) => s.postgresCpuSeconds)), 2)} s, the ${SUBSCRIBERS} subscribers' process ${round(median(system.map((s) => s.subscriberCpuSeconds)), 2)} s (on this machine only because the benchmark is: real viewers are browsers elsewhere); all of it shares the 2 cores with training.` +
     threadsLine("standalone process", standalone) +
     threadsLine("worker process", system) +
-    `\n\nRun: ${DATASET} ${BASE_MODEL ? `fine-tuned from ${BASE_MODEL}` : "from scratch"}, ${spec.freeze ? `layers 0-${FREEZE_UP_TO} frozen, ` : ""}${EPOCHS} epochs, batch ${BATCH}, Adam, tfjs ${BACKEND} backend; standalone = ${STANDALONE === "plain" ? "plain node" : "node with the worker's flags"} (${STANDALONE === "plain" ? "as a user would run fineTune" : "so the difference is the tracking alone"}); system = one API process on ${DRIVER === "postgres" ? "a fresh Postgres database" : "embedded PGlite in a fresh data directory (the database inside the API process, as `pnpm start` runs it)"}${WARM_API ? " that has served one 2-epoch run of the same spec first (a throwaway worker; not measured)" : ", the measured run its first (--cold-api)"}, the real worker (apps/worker, training in its worker thread, with its Node flags: ${WORKER_NODE_FLAGS.join(" ")}) and ${SUBSCRIBERS} live runEvents subscribers in a separate process. Each pair runs standalone and system back to back, in ABBA order; the interval is a percentile bootstrap of the pairs' median (10,000 resamples). The last row is Linux's schedstat for the training thread (the standalone process's main thread; the worker's trainer thread): a ratio within each run, so the machine's speed from one run to the next cancels out; its difference is the time the API, Postgres, the subscribers and the worker's main thread took from training, in points of the training thread's time.`;
+    `\n\nRun: ${DATASET} ${BASE_MODEL ? `fine-tuned from ${BASE_MODEL}` : "from scratch"}, ${spec.freeze ? `layers 0-${FREEZE_UP_TO} frozen, ` : ""}${EPOCHS} epochs, batch ${BATCH}, Adam, tfjs ${BACKEND} backend; standalone = ${STANDALONE === "plain" ? "plain node" : "node with the worker's flags"} (${STANDALONE === "plain" ? "as a user would run fineTune" : "so the difference is the tracking alone"}); system = one API process on ${DRIVER === "postgres" ? "a fresh Postgres database" : "embedded PGlite in a fresh data directory (the database inside the API process, as `pnpm start` runs it)"}${WARM_API ? " that has served one 2-epoch run of the same spec first (a throwaway worker; not measured)" : ", the measured run its first (--cold-api)"}, the real worker (apps/worker, training in its worker thread, with its Node flags: ${WORKER_NODE_FLAGS.join(" ")}) and ${SUBSCRIBERS} live runEvents subscribers in a separate process. Each pair runs standalone and system back to back, in ABBA order; the interval is a percentile bootstrap of the pairs' median (10,000 resamples). The third row is Linux's schedstat for the training thread (the standalone process's main thread; the worker's trainer thread): a ratio within each run, so the machine's speed from one run to the next cancels out; its difference is the time the API, Postgres, the subscribers and the worker's main thread took from training, in points of the training thread's time. The fourth row is that thread's CPU time from the same schedstat, over its life (the standalone one's includes loading the process, the worker's its thread start): the same work on both sides, so a pair far from the others had the machine's speed change within it, which wall time and the training phase then show too.`;
   console.log("\n" + md);
   // The iris stress case and a realistic run (--dataset ...) keep a block each in docs/benchmarks.md.
   const realistic = DATASET !== "iris";
@@ -142,7 +153,7 @@ async function main() {
     "tracking-overhead",
     `Tracking overhead${realistic ? ` (${DATASET}${BASE_MODEL ? ` from ${BASE_MODEL}` : ""}, ${BACKEND})` : " (iris stress case)"}: standalone fineTune${STANDALONE === "plain" ? "" : " (with the worker's Node flags)"} vs API${DRIVER === "pglite" ? " on embedded PGlite" : ""}${WARM_API ? "" : " (its first run)"} + worker + live subscribers`,
     machine,
-    { spec, epochs: EPOCHS, subscribers: SUBSCRIBERS, standaloneNode: STANDALONE, workerNodeFlags: WORKER_NODE_FLAGS, standalone, system, overhead: { wall: wallPairs, train: trainPairs, trainingThreadWaitPoints: waitPairs }, raw },
+    { spec, epochs: EPOCHS, subscribers: SUBSCRIBERS, standaloneNode: STANDALONE, workerNodeFlags: WORKER_NODE_FLAGS, standalone, system, overhead: { wall: wallPairs, train: trainPairs, trainingThreadWaitPoints: waitPairs, trainingThreadCpu: cpuPairs }, raw },
     md,
     (realistic ? `tracking-overhead-${DATASET}` : "tracking-overhead") + (STANDALONE === "plain" ? "" : "-worker-flags") + (DRIVER === "postgres" ? "" : `-${DRIVER}`) + (WARM_API ? "" : "-cold-api"),
   );
