@@ -33,6 +33,12 @@ export interface ThreadBreakdown {
  * undefined where /proc has no schedstat.
  */
 export function threadBreakdown(pid: number): ThreadBreakdown | undefined {
+  const threads = threadSchedstats(pid);
+  return threads && byRole(pid, threads);
+}
+
+/** Every thread's schedstat now (see threadBreakdown); undefined where /proc has none. */
+export function threadSchedstats(pid: number): ThreadSchedstat[] | undefined {
   let tids: string[];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
@@ -48,7 +54,22 @@ export function threadBreakdown(pid: number): ThreadBreakdown | undefined {
       // the thread ended meanwhile
     }
   }
-  if (threads.length === 0) return undefined;
+  return threads.length > 0 ? threads : undefined;
+}
+
+/**
+ * The process's threads by role over an interval: now minus `before` (threadSchedstats at its start), thread by thread;
+ * a thread started since counts from zero. Startup and whatever came before the interval drop out.
+ */
+export function threadBreakdownSince(pid: number, before: ThreadSchedstat[] | undefined): ThreadBreakdown | undefined {
+  const now = threadSchedstats(pid);
+  if (!now || !before) return undefined;
+  const then = new Map(before.map((t) => [t.tid, t]));
+  const delta = now.map((t) => ({ tid: t.tid, runSeconds: t.runSeconds - (then.get(t.tid)?.runSeconds ?? 0), waitSeconds: t.waitSeconds - (then.get(t.tid)?.waitSeconds ?? 0) }));
+  return byRole(pid, delta);
+}
+
+function byRole(pid: number, threads: ThreadSchedstat[]): ThreadBreakdown {
   const training = threads.reduce((a, b) => (b.runSeconds > a.runSeconds ? b : a));
   const main = threads.find((t) => t.tid === pid && t !== training);
   const rest = threads.filter((t) => t !== training && t !== main);

@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { WORKER_NODE_FLAGS } from "@tunelab/worker/node-flags";
 import WebSocket from "ws";
 import pg from "pg";
-import { threadBreakdown, type ThreadBreakdown } from "./schedstat";
+import { threadBreakdown, threadBreakdownSince, threadSchedstats, type ThreadBreakdown, type ThreadSchedstat } from "./schedstat";
 import { BENCH_DIR, childExecArgv, cpuSince, freshDatabase, Gql, LAUNCH, nowMs, postgresBackendCpu, procCpuSeconds, procMemory, REPO_ROOT, startApiProcess, WORKER_TOKEN } from "./common";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -56,6 +56,8 @@ export interface SystemRunResult {
   postgresCpuSeconds: number;
   /** The worker's threads by role over its life: the training thread (the trainer's, the busiest), main, V8's helpers and the rest. */
   workerThreads?: ThreadBreakdown;
+  /** The same from RUNNING (seen by the observer) to the end of the run: what ran beside training while it trained. */
+  workerThreadsWhileRunning?: ThreadBreakdown;
   /** Seconds the warm-up run took (spec.warmApi), before anything here was measured; NaN without one. */
   warmupSeconds: number;
   frozenLayers: string[];
@@ -151,13 +153,17 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
 
     const result: SystemRunResult = { status: "", queuedAt: NaN, preparingAt: NaN, runningAt: NaN, finishedAt: NaN, epochs: [], workerPeakRssMiB: NaN, apiPeakRssMiB: NaN, apiCpuSeconds: NaN, workerCpuSeconds: NaN, subscriberCpuSeconds: 0, postgresCpuSeconds: NaN, warmupSeconds, frozenLayers: launched.launchRun.frozenLayers };
     let workerPid = 0;
+    let threadsAtRunning: ThreadSchedstat[] | undefined;
     const finished = new Promise<void>((resolve) => {
       ws = observe(api.url, runId, (e, t) => {
         if (e.__typename === "EpochCompleted") result.epochs.push({ epoch: e.epoch!, t, workerRssMiB: workerPid ? procMemory(workerPid).rssMiB : NaN });
         if (e.__typename !== "StatusChanged") return;
         if (e.status === "QUEUED") result.queuedAt = t;
         if (e.status === "PREPARING") result.preparingAt = t;
-        if (e.status === "RUNNING") result.runningAt = t;
+        if (e.status === "RUNNING") {
+          result.runningAt = t;
+          if (workerPid) threadsAtRunning = threadSchedstats(workerPid);
+        }
         if (e.status === "SUCCEEDED" || e.status === "FAILED" || e.status === "CANCELLED") {
           result.status = e.status;
           result.finishedAt = t;
@@ -182,6 +188,7 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
     result.workerPeakRssMiB = procMemory(workerPid).peakMiB;
     result.workerCpuSeconds = procCpuSeconds(workerPid);
     result.workerThreads = threadBreakdown(workerPid);
+    result.workerThreadsWhileRunning = threadBreakdownSince(workerPid, threadsAtRunning);
     result.apiCpuSeconds = api.cpuSeconds() - apiCpu0;
     if (subs?.pid) result.subscriberCpuSeconds = procCpuSeconds(subs.pid);
     result.postgresCpuSeconds = cpuSince(pg0, await backendCpu());

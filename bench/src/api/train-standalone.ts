@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { fineTune, loadBuiltinBaseModel, loadDataset } from "@tunelab/trainer";
 import { selectBackend } from "@tunelab/trainer/backends";
-import { threadBreakdown } from "./schedstat";
+import { threadBreakdown, threadBreakdownSince, threadSchedstats, type ThreadSchedstat } from "./schedstat";
 
 interface Spec {
   dataset: string;
@@ -31,6 +31,8 @@ const epochs: { epoch: number; t: number; rssMiB: number; heapMiB: number; tenso
 // done; apps/worker/src/trainer-engine.ts), before the optimizer is configured. The system run's training phase is
 // measured from that RUNNING event, so the standalone one starts at the same point in the trainer.
 let readyAt = 0;
+/** Every thread's schedstat where the training phase starts, for what ran beside training while it trained. */
+let threadsAtReady: ThreadSchedstat[] | undefined;
 let trainStart = 0;
 const result = await fineTune({
   dataset,
@@ -38,7 +40,10 @@ const result = await fineTune({
   freeze: spec.freeze ?? undefined,
   config: spec.config,
   onEvent: (e) => {
-    if (e.type === "step" && e.step === "freeze" && e.status === "done") readyAt = now();
+    if (e.type === "step" && e.step === "freeze" && e.status === "done") {
+      readyAt = now();
+      threadsAtReady = threadSchedstats(process.pid);
+    }
     if (e.type === "step" && e.step === "train" && e.status === "started") trainStart = now();
     if (e.type !== "epoch") return;
     // With --expose-gc (worker-memory's "after GC" series): collect first, so only retained memory is counted.
@@ -51,6 +56,7 @@ const tEnd = now();
 base?.model.dispose();
 // The training thread (this process's busiest) and every thread by role, from one reading of /proc.
 const threads = threadBreakdown(process.pid);
+const threadsWhileTraining = threadBreakdownSince(process.pid, threadsAtReady);
 process.stdout.write(
   JSON.stringify({
     result: {
@@ -69,6 +75,7 @@ process.stdout.write(
       evaluation: { accuracy: result.evaluation.accuracy, loss: result.evaluation.loss },
       tensorsAfter: tf.memory().numTensors,
       threads,
+      threadsWhileTraining,
       // Every thread of this process (user + system), to set against the training thread's own time.
       processCpuSeconds: cpuSeconds(process.cpuUsage()),
       epochs,
