@@ -471,7 +471,7 @@ export async function forEachDriver(drivers: Driver[], run: (driver: Driver, mac
   }
 }
 
-/** Runs `fn` and prints what a quiet machine needs to know before trusting the numbers. */
+/** Prints a note when the machine is busy at the start: numbers taken then will be pessimistic. */
 export function warnIfBusy(m: MachineInfo) {
   if (m.loadAvgStart[0]! > 1.2)
     console.warn(`note: load average ${m.loadAvgStart[0]} > 1.2 at start: other work shares the CPUs; numbers will be pessimistic.`);

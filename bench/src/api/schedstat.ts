@@ -32,8 +32,7 @@ export interface ThreadBreakdown {
  * four helper threads each waiting as long for a CPU as they ran, beside the training thread (docs/benchmarks.md).
  * undefined where /proc has no schedstat.
  */
-export function threadBreakdown(pid: number): ThreadBreakdown | undefined {
-  const threads = threadSchedstats(pid);
+export function threadBreakdown(pid: number, threads = threadSchedstats(pid)): ThreadBreakdown | undefined {
   return threads && byRole(pid, threads);
 }
 
@@ -58,11 +57,10 @@ export function threadSchedstats(pid: number): ThreadSchedstat[] | undefined {
 }
 
 /**
- * The process's threads by role over an interval: now minus `before` (threadSchedstats at its start), thread by thread;
- * a thread started since counts from zero. Startup and whatever came before the interval drop out.
+ * The process's threads by role over an interval: `now` minus `before` (threadSchedstats at its end and start), thread
+ * by thread; a thread started since counts from zero. Startup and whatever came before the interval drop out.
  */
-export function threadBreakdownSince(pid: number, before: ThreadSchedstat[] | undefined): ThreadBreakdown | undefined {
-  const now = threadSchedstats(pid);
+export function threadBreakdownSince(pid: number, before: ThreadSchedstat[] | undefined, now: ThreadSchedstat[] | undefined): ThreadBreakdown | undefined {
   if (!now || !before) return undefined;
   const then = new Map(before.map((t) => [t.tid, t]));
   const delta = now.map((t) => ({ tid: t.tid, runSeconds: t.runSeconds - (then.get(t.tid)?.runSeconds ?? 0), waitSeconds: t.waitSeconds - (then.get(t.tid)?.waitSeconds ?? 0) }));

@@ -15,7 +15,7 @@ import { WORKER_NODE_FLAGS } from "@tunelab/worker/node-flags";
 import WebSocket from "ws";
 import pg from "pg";
 import { threadBreakdown, threadBreakdownSince, threadSchedstats, type ThreadBreakdown, type ThreadSchedstat } from "./schedstat";
-import { BENCH_DIR, childExecArgv, cpuSince, freshDatabase, Gql, LAUNCH, nowMs, postgresBackendCpu, procCpuSeconds, procMemory, REPO_ROOT, startApiProcess, WORKER_TOKEN } from "./common";
+import { BENCH_DIR, childExecArgv, cpuSince, freshDatabase, Gql, LAUNCH, nowMs, postgresBackendCpu, procCpuSeconds, procMemory, REPO_ROOT, sleep, startApiProcess, WORKER_TOKEN } from "./common";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -115,7 +115,7 @@ async function warmUp(gql: Gql, apiUrl: string, spec: SystemRunSpec, launchInput
       if (run.status === "SUCCEEDED") break;
       if (run.status === "FAILED" || run.status === "CANCELLED") throw new Error(`the warm-up run ${run.status}: ${run.error ?? ""}`);
       if (nowMs() - started > 300_000) throw new Error("the warm-up run did not finish within 5 minutes");
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   } finally {
     await stopWorker(worker);
@@ -187,8 +187,9 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
     await Promise.race([finished, workerExit, timeout]);
     result.workerPeakRssMiB = procMemory(workerPid).peakMiB;
     result.workerCpuSeconds = procCpuSeconds(workerPid);
-    result.workerThreads = threadBreakdown(workerPid);
-    result.workerThreadsWhileRunning = threadBreakdownSince(workerPid, threadsAtRunning);
+    const threadsAtEnd = threadSchedstats(workerPid);
+    result.workerThreads = threadBreakdown(workerPid, threadsAtEnd);
+    result.workerThreadsWhileRunning = threadBreakdownSince(workerPid, threadsAtRunning, threadsAtEnd);
     result.apiCpuSeconds = api.cpuSeconds() - apiCpu0;
     if (subs?.pid) result.subscriberCpuSeconds = procCpuSeconds(subs.pid);
     result.postgresCpuSeconds = cpuSince(pg0, await backendCpu());

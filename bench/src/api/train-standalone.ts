@@ -55,8 +55,9 @@ const result = await fineTune({
 const tEnd = now();
 base?.model.dispose();
 // The training thread (this process's busiest) and every thread by role, from one reading of /proc.
-const threads = threadBreakdown(process.pid);
-const threadsWhileTraining = threadBreakdownSince(process.pid, threadsAtReady);
+const threadsNow = threadSchedstats(process.pid);
+const threads = threadBreakdown(process.pid, threadsNow);
+const threadsWhileTraining = threadBreakdownSince(process.pid, threadsAtReady, threadsNow);
 process.stdout.write(
   JSON.stringify({
     result: {
