@@ -5,7 +5,7 @@ import type { RunDetailFragment, RunEventsSubscription as RunEventsResult, RunSt
 import { useApiUrl, useMutation, useQuery, useReconnect, useSubscription } from "@/lib/api-context";
 import { CancelRunMutation, RunEventsSubscription, RunQuery, SetRunTagsMutation } from "@/lib/documents";
 import { absoluteUrl } from "@/lib/graphql";
-import { NO_BATCH_PROGRESS, batchBar, onBatchProgress, onEpochCompleted, type BatchProgressState } from "@/lib/batch-progress";
+import { batchBar } from "@/lib/batch-progress";
 import { fmtBytes, fmtDate, fmtDuration, fmtInt, fmtNum } from "@/lib/format";
 import { MetricChart, type ChartPoint } from "@/components/metric-chart";
 import { ConfusionMatrix, EvaluationSummary, PerClassTable } from "@/components/evaluation";
@@ -44,7 +44,8 @@ export function RunView({ id }: { id: string }) {
   const [liveStatus, setLiveStatus] = useState<{ status: RunStatus; error: string | null } | null>(null);
   const [liveEpochs, setLiveEpochs] = useState<Map<number, Record<string, number>>>(new Map());
   const [progress, setProgress] = useState<Record<string, ProgressEvent>>({});
-  const [batches, setBatches] = useState<BatchProgressState>(NO_BATCH_PROGRESS);
+  /** Epochs completed since the latest `train` progress (lib/batch-progress.ts). */
+  const [epochsSinceBatches, setEpochsSinceBatches] = useState(0);
   const [logs, setLogs] = useState<LogEntry[]>([]);
   const refetchTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
 
@@ -57,7 +58,7 @@ export function RunView({ id }: { id: string }) {
     setLiveStatus(null);
     setLiveEpochs(new Map());
     setProgress({});
-    setBatches(NO_BATCH_PROGRESS);
+    setEpochsSinceBatches(0);
     setLogs([]);
     lastSeq.current = 0;
     setResumeSeq(0);
@@ -84,12 +85,12 @@ export function RunView({ id }: { id: string }) {
       case "EpochCompleted": {
         const metrics = (ev.metrics ?? {}) as Record<string, number>;
         setLiveEpochs((m) => new Map(m).set(ev.epoch, metrics));
-        setBatches(onEpochCompleted);
+        setEpochsSinceBatches((n) => n + 1);
         break;
       }
       case "Progress":
         setProgress((p) => ({ ...p, [ev.phase]: ev }));
-        if (ev.phase === "train") setBatches((b) => onBatchProgress(b, ev.done, ev.total));
+        if (ev.phase === "train") setEpochsSinceBatches(0);
         break;
       case "LogLine":
         setLogs((l) => {
@@ -154,7 +155,7 @@ export function RunView({ id }: { id: string }) {
         </div>
       )}
 
-      <Timeline run={run} status={status!} progress={progress} batches={batchBar(batches)} epoch={maxEpoch} />
+      <Timeline run={run} status={status!} progress={progress} batches={batchBar(progress.train, epochsSinceBatches)} epoch={maxEpoch} />
 
       <section className="card">
         <div className="section-head">
