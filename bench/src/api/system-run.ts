@@ -15,7 +15,7 @@ import { WORKER_NODE_FLAGS } from "@tunelab/worker/node-flags";
 import WebSocket from "ws";
 import pg from "pg";
 import { threadBreakdown, threadBreakdownSince, threadSchedstats, type ThreadBreakdown, type ThreadSchedstat } from "./schedstat";
-import { BENCH_DIR, childExecArgv, cpuSince, freshDatabase, Gql, LAUNCH, nowMs, postgresBackendCpu, procCpuSeconds, procMemory, REPO_ROOT, sleep, startApiProcess, WORKER_TOKEN } from "./common";
+import { BENCH_DIR, childExecArgv, cpuSince, datasetIdByName, freshDatabase, Gql, LAUNCH, nowMs, postgresBackendCpu, procCpuSeconds, procMemory, REPO_ROOT, sleep, startApiProcess, WORKER_TOKEN } from "./common";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -132,9 +132,7 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
   let ws: WebSocket | undefined;
   try {
     const gql = new Gql(api.url);
-    const { datasets } = await gql.q<{ datasets: { id: string; name: string }[] }>(`{ datasets { id name } }`);
-    const datasetId = datasets.find((d) => d.name === spec.dataset)?.id;
-    if (!datasetId) throw new Error(`no dataset ${spec.dataset}`);
+    const datasetId = await datasetIdByName(gql, spec.dataset);
     let baseModelId: string | null = null;
     if (spec.baseModel) {
       const { models } = await gql.q<{ models: { id: string; name: string }[] }>(`{ models { id name } }`);
