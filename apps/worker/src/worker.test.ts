@@ -85,6 +85,62 @@ describe("Worker lifecycle (fake API, fake trainer)", () => {
     expect(api.downloads).toBe(1);
   });
 
+  it("loads its best backend while it registers, before it claims a run", async () => {
+    const engine = new FakeEngine();
+    let callsWhenLoaded = -1;
+    engine.onUse = async () => {
+      if (engine.uses.length > 1) return;
+      await sleep(300);
+      callsWhenLoaded = api.calls.length;
+    };
+    const run = api.addRun(2);
+    await startWorker(engine);
+    await until("the run to succeed", () => run.status === "SUCCEEDED");
+    expect(engine.uses[0]).toBe("CPU");
+    // Registered meanwhile, but no claim before the backend was loaded.
+    expect(api.calls.slice(0, callsWhenLoaded)).toContain("RegisterWorker");
+    expect(api.calls.slice(0, callsWhenLoaded)).not.toContain("ClaimRun");
+  });
+
+  it("still takes runs when loading the backend ahead of time fails", async () => {
+    const engine = new FakeEngine();
+    engine.onUse = async () => {
+      if (engine.uses.length === 1) throw new Error("adapter lost");
+    };
+    const run = api.addRun(2);
+    await startWorker(engine);
+    await until("the run to succeed", () => run.status === "SUCCEEDED");
+    expect(engine.uses).toEqual(["CPU", "CPU"]);
+  });
+
+  it("uploads the model while the evaluation is being reported", async () => {
+    api.delays.ReportEvaluation = 400;
+    const run = api.addRun(2);
+    await startWorker();
+    await until("the run to succeed", () => run.status === "SUCCEEDED");
+    const evaluationAt = api.received.find((r) => r.name === "ReportEvaluation")!.at;
+    const uploadAt = api.received.find((r) => r.name === "upload")!.at;
+    expect(uploadAt - evaluationAt).toBeLessThan(300);
+    expect(run.evaluation).toMatchObject({ accuracy: 1 });
+  });
+
+  it("charges a failed upload to the save step, and a failed evaluation report to the evaluate step", async () => {
+    api.failures.upload = { message: "artifact store full", code: "HTTP" };
+    const saveRun = api.addRun(1);
+    const { worker } = await startWorker();
+    await until("the run to fail", () => saveRun.status === "FAILED");
+    expect(saveRun.errorStep).toBe("save");
+    expect(saveRun.error).toMatch(/artifact store full/);
+    expect(saveRun.evaluation).toMatchObject({ accuracy: 1 });
+    // Both fail: the evaluation comes first in the run's lifecycle, so it is the step the run failed at.
+    api.failures.ReportEvaluation = { message: "confusionMatrix must be 2x2", code: "BAD_USER_INPUT" };
+    const evaluateRun = api.addRun(1);
+    await until("the second run to fail", () => evaluateRun.status === "FAILED");
+    expect(evaluateRun.errorStep).toBe("evaluate");
+    expect(evaluateRun.error).toMatch(/confusionMatrix must be 2x2/);
+    await worker.stop(2_000);
+  });
+
   it("reports a failure with the message and the step", async () => {
     const engine = new FakeEngine();
     engine.failAt = { epoch: 2, message: "NaN loss: lower the learning rate" };

@@ -19,7 +19,14 @@ export class FakeEngine implements TrainingEngine {
     ];
   }
 
+  /** Backends asked for, in order. */
+  readonly uses: string[] = [];
+  /** Runs inside use(), before it answers (a slow or failing backend load). */
+  onUse: ((backend: string) => Promise<void>) | undefined;
+
   async use(backend: "CPU") {
+    this.uses.push(backend);
+    await this.onUse?.(backend);
     return { backend, device: "cpu x2 (fake)" };
   }
 
