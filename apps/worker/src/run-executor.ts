@@ -142,19 +142,23 @@ async function execute(claim: ClaimedRun, deps: RunExecutorDeps, active: ActiveR
     await startRunCall;
     signal.throwIfAborted();
 
-    // 6: evaluation.
+    // 6-7: the evaluation is reported while the saved model uploads: two independent requests, so the run's end waits
+    // for the slower one, not for both in turn. A failure is charged to the earlier step of the two that failed.
     step = "evaluate";
-    await api.reportEvaluation(workerId, runId, output.evaluation, { ...finalRetry, signal });
-    log.info({ accuracy: output.evaluation.accuracy, loss: output.evaluation.loss, macroF1: output.evaluation.macroF1, split: output.evaluation.split }, "evaluation reported");
-
-    // 7: upload the saved model, make sure every epoch is stored, then complete.
-    step = "save";
+    const evaluationReported = api.reportEvaluation(workerId, runId, output.evaluation, { ...finalRetry, signal }).then(() =>
+      log.info({ accuracy: output.evaluation.accuracy, loss: output.evaluation.loss, macroF1: output.evaluation.macroF1, split: output.evaluation.split }, "evaluation reported"),
+    );
     reporter.progress({ phase: "upload", done: 0, total: output.bundle.byteLength }, { force: true });
-    const artifact = await retry(() => api.upload(output.bundle, "application/x-tar", `${claim.run.name || runId}.tar`, signal), {
+    const uploaded = retry(() => api.upload(output.bundle, "application/x-tar", `${claim.run.name || runId}.tar`, signal), {
       ...finalRetry,
       signal,
       retryable: isTransient,
     });
+    const [evaluation, upload] = await Promise.allSettled([evaluationReported, uploaded]);
+    if (evaluation.status === "rejected") throw evaluation.reason;
+    step = "save";
+    if (upload.status === "rejected") throw upload.reason;
+    const artifact = upload.value;
     if (artifact.sha256 && artifact.sha256 !== output.sha256) log.warn({ expected: output.sha256, got: artifact.sha256 }, "uploaded bundle sha256 differs from the trainer's");
     reporter.progress({ phase: "upload", done: output.bundle.byteLength, total: output.bundle.byteLength }, { force: true });
     log.debug({ artifactId: artifact.id, bytes: output.bundle.byteLength }, "model uploaded");

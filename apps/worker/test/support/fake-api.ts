@@ -38,13 +38,23 @@ export class FakeApi {
   /** While true, every request is answered 503 (an API restarting). */
   down = false;
   calls: string[] = [];
+  /** Every request as it arrives: operation name, or "upload" for POST /artifacts, with Date.now(). */
+  received: { name: string; at: number }[] = [];
+  /** Milliseconds to wait before answering, by operation name ("upload" for POST /artifacts). */
+  delays: Record<string, number> = {};
+  /** Errors to answer instead, by operation name; "upload" answers HTTP 400 with the message. */
+  failures: Record<string, { message: string; code: string }> = {};
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => {
+      req.on("end", async () => {
         const body = Buffer.concat(chunks);
+        const isUpload = req.method === "POST" && req.url === "/artifacts";
+        const name = isUpload ? "upload" : req.method === "POST" ? (JSON.parse(body.toString()) as { operationName?: string }).operationName ?? "" : "";
+        if (name) this.received.push({ name, at: Date.now() });
+        if (this.delays[name]) await new Promise((r) => setTimeout(r, this.delays[name]));
         const send = (status: number, payload: unknown) => {
           res.writeHead(status, { "content-type": "application/json" });
           res.end(JSON.stringify(payload));
@@ -57,7 +67,9 @@ export class FakeApi {
           res.writeHead(200, { "content-length": bytes.byteLength });
           return res.end(bytes);
         }
-        if (req.method === "POST" && req.url === "/artifacts") {
+        if (isUpload) {
+          const failure = this.failures.upload;
+          if (failure) return send(400, { error: failure.message });
           const a = this.addArtifact(new Uint8Array(body));
           return send(201, a);
         }
@@ -65,6 +77,8 @@ export class FakeApi {
         const { operationName, variables } = JSON.parse(body.toString()) as { operationName: string; variables: Record<string, any> };
         this.calls.push(operationName);
         try {
+          const failure = this.failures[operationName];
+          if (failure) throw Object.assign(new Error(failure.message), { code: failure.code });
           send(200, { data: this.handle(operationName, variables) });
         } catch (error) {
           const e = error as Error & { code?: string };
