@@ -230,4 +230,32 @@ describe.each(testDrivers())("run lifecycle over HTTP + graphql-ws on %s", (driv
     expect(events.map((e) => e.runUpdated.id)).toContain(id);
     await worker.fail(id, "done", "test");
   });
+
+  it("completeRun: two runs of one name completing at once get versions 1 and 2; another worker gets LEASE_LOST, an unknown run NOT_FOUND", async () => {
+    const name = `one-name-${Date.now()}`;
+    const launch = async () =>
+      (await api.q<any>(LAUNCH, { i: { name, datasetId: irisId, config: { learningRate: 0.01, epochs: 1, batchSize: 8 }, backends: ["WASM"] } })).launchRun.id as string;
+    const ids = [await launch(), await launch()];
+    const workers = [new TestWorker(api, ["WASM"], "wasm-a"), new TestWorker(api, ["WASM"], "wasm-b")];
+    const held: string[] = [];
+    for (const w of workers) {
+      await w.register();
+      held.push((await w.claim()).run.id);
+    }
+    expect([...held].sort()).toEqual([...ids].sort());
+    const [a, b] = workers as [TestWorker, TestWorker];
+    const [aRun, bRun] = held as [string, string];
+    // Held by b: a may not complete it, and nothing changes.
+    const notHers = await a.complete(bRun);
+    expect(notHers.errors?.[0]?.extensions?.code).toBe("LEASE_LOST");
+    const unknown = await a.complete("00000000-0000-4000-8000-000000000000");
+    expect(unknown.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+    const done = await Promise.all([a.complete(aRun), b.complete(bRun)]);
+    expect(done.map((d) => d.errors)).toEqual([undefined, undefined]);
+    expect(done.map((d) => d.data.completeRun.status)).toEqual(["SUCCEEDED", "SUCCEEDED"]);
+    expect(done.map((d) => d.data.completeRun.outputModel.version).sort()).toEqual([1, 2]);
+    // A retry after a lost answer gives the same model, not a third version.
+    const again = await a.complete(aRun);
+    expect(again.data.completeRun.outputModel.id).toBe(done[0]!.data.completeRun.outputModel.id);
+  });
 });

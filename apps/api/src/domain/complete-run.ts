@@ -1,10 +1,10 @@
-import { artifacts, datasets, type LayerInfo, models, type RunRow, runs } from "@tunelab/db";
-import { eq } from "drizzle-orm";
+import { artifacts, datasets, type LayerInfo, models, type RunRow, type RunStatus, runs, type TaskType, type Tx } from "@tunelab/db";
+import { and, eq, sql } from "drizzle-orm";
 import type { Context } from "../context";
-import { badInput, isUuid } from "../errors";
-import { lockHeldRun, releaseWorker, requireWorker, setRunStatus } from "./lock-run";
+import { badInput, isUuid, leaseLost } from "../errors";
+import { lockRun, releaseWorker, requireWorker, setRunStatus } from "./lock-run";
 import { inspectModelBundle } from "./model-bundle";
-import { nextVersion } from "./next-version";
+import { lockVersionedName, nextVersionOf } from "./next-version";
 import { readAll } from "./register-dataset";
 
 export interface CompleteRunInput {
@@ -49,19 +49,18 @@ export async function completeRun(ctx: Context, workerId: string, runId: string,
   const given = input.metadata && typeof input.metadata === "object" && !Array.isArray(input.metadata) ? (input.metadata as Record<string, unknown>) : {};
   const metadata = { ...given, ...bundle.metadata };
   const done = await ctx.handle.db.transaction(async (tx) => {
-    await requireWorker(tx, workerId, ctx.workerTokenId);
-    const [current] = await tx.select().from(runs).where(eq(runs.id, runId)).for("update");
-    if (current && current.status === "SUCCEEDED" && current.workerId === workerId) return current;
-    const run = await lockHeldRun(tx, workerId, runId);
-    const [dataset] = await tx.select().from(datasets).where(eq(datasets.id, run.datasetId));
-    const version = await nextVersion(tx, "models", run.name);
+    const { run, task } = await lockCompletingRun(tx, workerId, runId, ctx.workerTokenId);
+    // A retry after a lost answer: the run already succeeded with this worker.
+    if (run.status === "SUCCEEDED") return run;
+    if (!ACTIVE.includes(run.status)) throw leaseLost(runId);
+    await lockVersionedName(tx, "models", run.name);
     const [model] = await tx
       .insert(models)
       .values({
         name: run.name,
-        version,
+        version: nextVersionOf("models", run.name),
         kind: "FINE_TUNED",
-        task: dataset!.task,
+        task,
         layers,
         classNames: input.classNames,
         totalParams: layers.reduce((s, l) => s + l.params, 0),
@@ -83,4 +82,28 @@ export async function completeRun(ctx: Context, workerId: string, runId: string,
   });
   ctx.log.info({ runId, workerId, attempt: done.attempt, modelId: done.outputModelId }, "run succeeded");
   return done;
+}
+
+const ACTIVE: RunStatus[] = ["PREPARING", "RUNNING"];
+
+/**
+ * The run this worker completes, locked, with its dataset's task: ONE statement when the run is this worker's and the
+ * worker was registered with this request's token (a run's end waits on every round trip before SUCCEEDED is seen).
+ * Otherwise the step-by-step checks throw the precise error (UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, LEASE_LOST).
+ */
+async function lockCompletingRun(tx: Tx, workerId: string, runId: string, tokenId: string | null): Promise<{ run: RunRow; task: TaskType }> {
+  if (tokenId && isUuid(workerId) && isUuid(runId)) {
+    const [row] = await tx
+      .select({ run: runs, task: datasets.task })
+      .from(runs)
+      .innerJoin(datasets, eq(datasets.id, runs.datasetId))
+      .where(and(eq(runs.id, runId), eq(runs.workerId, workerId), sql`EXISTS (SELECT 1 FROM workers w WHERE w.id = ${workerId} AND w.token_id = ${tokenId})`))
+      .for("update", { of: runs });
+    if (row) return row;
+  }
+  await requireWorker(tx, workerId, tokenId);
+  const run = await lockRun(tx, runId);
+  if (run.workerId !== workerId) throw leaseLost(runId);
+  const [dataset] = await tx.select({ task: datasets.task }).from(datasets).where(eq(datasets.id, run.datasetId));
+  return { run, task: dataset!.task };
 }
