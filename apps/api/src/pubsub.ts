@@ -1,5 +1,5 @@
-import { appendRunEvents, type DbHandle, type RunEventInput, type Tx } from "@tunelab/db";
-import { sql } from "drizzle-orm";
+import { appendRunEvents, type DbHandle, type RunEventInput, runEvents, type Tx } from "@tunelab/db";
+import { and, asc, eq, gt, lte, sql } from "drizzle-orm";
 import {
   type createSourceEventStream,
   type execute,
@@ -30,13 +30,31 @@ export interface RunNotification {
 
 type Handler = (n: RunNotification) => void;
 
+/** Most events one read fills into an oversized notification (a worker sends at most 100 epochs or 200 log lines). */
+const MAX_FILL = 1000;
+
+/**
+ * A run with subscribers in this process: the last seq a notification of it announced, and the notifications that
+ * arrived while the events of an earlier one were being read (they wait, so subscribers see them in order).
+ */
+interface RunFeed {
+  lastSeq: number;
+  waiting: RunNotification[] | null;
+}
+
 /**
  * Publishes run events through Postgres LISTEN/NOTIFY, so every API process (and the embedded PGlite process) sees
  * events written by any process. The event log in run_events is the source of truth; a notification only says
  * "there is more after seq N", which lets subscribers fill any gap from the database.
+ *
+ * A notification whose events did not fit in its payload (a 100-epoch report, a burst of log lines, many metrics per
+ * epoch) is filled here with ONE read of run_events for all of the run's subscribers in this process. Without it each
+ * subscriber read the events itself and had them executed and serialized for it alone: with 100 subscribers that
+ * doubled the API's CPU in a run reporting once a second (docs/benchmarks.md, "Fourteenth session").
  */
 export class EventBus {
   private readonly byRun = new Map<string, Set<Handler>>();
+  private readonly feeds = new Map<string, RunFeed>();
   private readonly all = new Set<Handler>();
   private stop: (() => Promise<void>) | null = null;
 
@@ -52,16 +70,23 @@ export class EventBus {
   async close(): Promise<void> {
     await this.stop?.();
     this.byRun.clear();
+    this.feeds.clear();
     this.all.clear();
   }
 
   onRun(runId: string, handler: Handler): () => void {
     let set = this.byRun.get(runId);
-    if (!set) this.byRun.set(runId, (set = new Set()));
+    if (!set) {
+      this.byRun.set(runId, (set = new Set()));
+      this.feeds.set(runId, { lastSeq: -1, waiting: null });
+    }
     set.add(handler);
     return () => {
       set.delete(handler);
-      if (set.size === 0) this.byRun.delete(runId);
+      if (set.size === 0 && this.byRun.get(runId) === set) {
+        this.byRun.delete(runId);
+        this.feeds.delete(runId);
+      }
     };
   }
 
@@ -78,8 +103,44 @@ export class EventBus {
       this.log.warn({ payload: payload.slice(0, 200) }, "ignoring malformed run event notification");
       return;
     }
-    for (const h of this.byRun.get(n.runId) ?? []) this.call(h, n);
+    const feed = this.feeds.get(n.runId);
+    if (feed) this.enqueue(n, feed);
     for (const h of this.all) this.call(h, n);
+  }
+
+  /** Delivers to the run's subscribers in arrival order, first filling the events an oversized payload left out. */
+  private enqueue(n: RunNotification, feed: RunFeed): void {
+    if (feed.waiting) return void feed.waiting.push(n);
+    const after = feed.lastSeq;
+    if (n.events || after < 0 || n.lastSeq <= after || n.lastSeq - after > MAX_FILL) return this.deliver(n, feed);
+    feed.waiting = [];
+    void this.readEvents(n.runId, after, n.lastSeq).then(
+      (events) => this.deliver({ ...n, events }, feed),
+      (err: unknown) => {
+        // The subscribers read the events themselves, as they do for any gap.
+        this.log.warn({ err, runId: n.runId }, "could not read the events of an oversized notification");
+        this.deliver(n, feed);
+      },
+    ).finally(() => {
+      const queued = feed.waiting ?? [];
+      feed.waiting = null;
+      for (const q of queued) this.enqueue(q, feed);
+    });
+  }
+
+  private deliver(n: RunNotification, feed: RunFeed): void {
+    feed.lastSeq = Math.max(feed.lastSeq, n.lastSeq);
+    for (const h of this.byRun.get(n.runId) ?? []) this.call(h, n);
+  }
+
+  /** Events after seq `after` up to `upTo`, as one array shared by every subscriber (one execution, one serialization). */
+  private async readEvents(runId: string, after: number, upTo: number): Promise<RunEventModel[]> {
+    const rows = await this.handle.db
+      .select()
+      .from(runEvents)
+      .where(and(eq(runEvents.runId, runId), gt(runEvents.seq, after), lte(runEvents.seq, upTo)))
+      .orderBy(asc(runEvents.seq));
+    return rows.map(toEventModel);
   }
 
   /** One subscriber's failure must not keep the notification from the others. */

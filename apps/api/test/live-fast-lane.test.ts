@@ -25,8 +25,8 @@ describe.each(testDrivers())("runEvents' live fast lane on %s", (driver) => {
     await api?.close();
   });
 
-  async function runningRun() {
-    const { id } = (await api.q<any>(LAUNCH, { i: { datasetId: irisId, config: { learningRate: 0.01, epochs: 20, batchSize: 8 }, backends: ["CPU"] } })).launchRun;
+  async function runningRun(epochs = 20) {
+    const { id } = (await api.q<any>(LAUNCH, { i: { datasetId: irisId, config: { learningRate: 0.01, epochs, batchSize: 8 }, backends: ["CPU"] } })).launchRun;
     const worker = new TestWorker(api, ["CPU"]);
     await worker.register();
     await worker.claim();
@@ -81,6 +81,51 @@ describe.each(testDrivers())("runEvents' live fast lane on %s", (driver) => {
     expect(log.filter((l) => l.via === "now").length).toBeGreaterThan(5);
     // Declined events (and any behind them in their notification) went through the iterator, in their place.
     expect(log.slice(3).filter((l) => l.via === "iterator").length).toBeGreaterThan(2);
+  });
+
+  it("a report too big for its notification's payload takes the fast lane too: its events are read once for every subscriber", async () => {
+    const { id, worker } = await runningRun(80);
+    const subscribers = Array.from({ length: 3 }, () => {
+      const log: { seq: number; via: "now" | "iterator" }[] = [];
+      const seen = new Map<number, RunEventModel>();
+      const ctx: Context = {
+        ...api.server.services,
+        loaders: createLoaders(api.handle.db, { cache: false }),
+        workerTokenId: null,
+        baseUrl: api.url,
+        deliverNow: (events: readonly RunEventModel[]) => {
+          for (const e of events) {
+            log.push({ seq: e.seq, via: "now" });
+            seen.set(e.seq, e);
+          }
+          return events.length;
+        },
+      };
+      const consumed = (async () => {
+        for await (const e of streamRunEvents(ctx, id)) log.push({ seq: e.seq, via: "iterator" });
+      })();
+      return { log, seen, consumed };
+    });
+    // Replayed: QUEUED, PREPARING, RUNNING.
+    for (const s of subscribers) while (s.log.length < 3) await sleep(10);
+    const report = (epochs: number[]) => worker.epochs(id, epochs.map((e) => ({ epoch: e, metrics: metrics(e) })));
+    // One small report first (this process learns where the run's events stand), then 60 epochs in one report: about
+    // 9 KB of events, past the 7,000 bytes a notification carries; then a small one right behind it.
+    expect((await report([1])).errors).toBeUndefined();
+    const big = Array.from({ length: 60 }, (_, i) => i + 2);
+    const [bigDone, nextDone] = await Promise.all([report(big), sleep(5).then(() => report([62]))]);
+    expect(bigDone.errors).toBeUndefined();
+    expect(nextDone.errors).toBeUndefined();
+    expect((await worker.fail(id, "stopped by the test", "train")).errors).toBeUndefined();
+    await Promise.all(subscribers.map((s) => s.consumed));
+
+    for (const s of subscribers) {
+      expect(s.log.map((l) => l.seq)).toEqual(Array.from({ length: 3 + 62 + 1 }, (_, i) => i + 1));
+      // Every event of the big report went straight to the socket, none through a read of its own.
+      expect(s.log.slice(4, 64).every((l) => l.via === "now")).toBe(true);
+    }
+    // The same event objects for every subscriber: one read, one execution and serialization for all of them.
+    for (const seq of [5, 40, 63]) expect(subscribers[1]!.seen.get(seq)).toBe(subscribers[0]!.seen.get(seq));
   });
 
   it("over real WebSockets: every subscriber gets graphql-ws's exact messages in order, then complete", async () => {
