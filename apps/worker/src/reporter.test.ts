@@ -101,6 +101,33 @@ describe("RunReporter", () => {
     expect(sent[before]! - t1).toBeLessThan(30);
   });
 
+  it("spaces reports by the burst interval while epochs come in bursts, and sends a lone epoch after a quiet spell at once", async () => {
+    const { api, batches, stored } = fakeApi();
+    const sent: number[] = [];
+    const timed = { ...api, reportEpochs: async (...a: Parameters<ApiClient["reportEpochs"]>) => (sent.push(Date.now()), api.reportEpochs(...a)) } as ApiClient;
+    const reporter = new RunReporter(timed, "w", "r", log, { onLeaseLost: () => {}, minFlushIntervalMs: 50, burstFlushIntervalMs: 300 });
+    reporter.epoch(1, { loss: 1 });
+    // A burst: 60 epochs, one every ~10 ms.
+    for (let epoch = 2; epoch <= 61; epoch++) {
+      reporter.epoch(epoch, { loss: 1 / epoch });
+      await sleep(10);
+    }
+    while (stored.size < 61) await sleep(5);
+    // Epoch 1 alone, then one report 50 ms later with what came meanwhile; from then on one per 300 ms.
+    expect(batches[0]).toEqual([1]);
+    expect(batches[1]!.length).toBeGreaterThan(1);
+    for (let i = 2; i < sent.length; i++) expect(sent[i]! - sent[i - 1]!).toBeGreaterThanOrEqual(295);
+    expect(batches.length).toBeLessThanOrEqual(6);
+    // A quiet spell longer than the short interval (shorter than the burst one): the next epoch is not held back.
+    await sleep(120);
+    const t = Date.now();
+    reporter.epoch(62, { loss: 0.01 });
+    while (stored.size < 62) await sleep(2);
+    expect(sent.at(-1)! - t).toBeLessThan(30);
+    expect(batches.at(-1)).toEqual([62]);
+    reporter.close();
+  });
+
   it("numbers log lines from 1, so the API can skip the ones a retry sends again", async () => {
     const { api, logs } = fakeApi();
     const reporter = new RunReporter(api, "w", "r", log, { onLeaseLost: () => {}, minFlushIntervalMs: 0 });
