@@ -25,6 +25,11 @@ describe.each(testDrivers())("runEvents' live fast lane on %s", (driver) => {
     await api?.close();
   });
 
+  /** A subscription's context as the API builds it for a WebSocket, with the given fast-lane writer. */
+  function subscriberContext(deliverNow: (events: readonly RunEventModel[]) => number): Context {
+    return { ...api.server.services, loaders: createLoaders(api.handle.db, { cache: false }), workerTokenId: null, baseUrl: api.url, deliverNow };
+  }
+
   async function runningRun(epochs = 20) {
     const { id } = (await api.q<any>(LAUNCH, { i: { datasetId: irisId, config: { learningRate: 0.01, epochs, batchSize: 8 }, backends: ["CPU"] } })).launchRun;
     const worker = new TestWorker(api, ["CPU"]);
@@ -38,23 +43,17 @@ describe.each(testDrivers())("runEvents' live fast lane on %s", (driver) => {
     const { id, worker } = await runningRun();
     const log: { seq: number; via: "now" | "iterator" }[] = [];
     let offered = 0;
-    const ctx: Context = {
-      ...api.server.services,
-      loaders: createLoaders(api.handle.db, { cache: false }),
-      workerTokenId: null,
-      baseUrl: api.url,
-      // Sends every event but the third, sixth, ... it is offered (and the rest of its notification), as a subscriber
-      // whose backlog comes and goes would.
-      deliverNow: (events: readonly RunEventModel[]) => {
-        let sent = 0;
-        for (const e of events) {
-          if (++offered % 3 === 0) break;
-          log.push({ seq: e.seq, via: "now" });
-          sent++;
-        }
-        return sent;
-      },
-    };
+    // Sends every event but the third, sixth, ... it is offered (and the rest of its notification), as a subscriber
+    // whose backlog comes and goes would.
+    const ctx = subscriberContext((events) => {
+      let sent = 0;
+      for (const e of events) {
+        if (++offered % 3 === 0) break;
+        log.push({ seq: e.seq, via: "now" });
+        sent++;
+      }
+      return sent;
+    });
     const consumed = (async () => {
       for await (const e of streamRunEvents(ctx, id)) log.push({ seq: e.seq, via: "iterator" });
     })();
@@ -88,19 +87,13 @@ describe.each(testDrivers())("runEvents' live fast lane on %s", (driver) => {
     const subscribers = Array.from({ length: 3 }, () => {
       const log: { seq: number; via: "now" | "iterator" }[] = [];
       const seen = new Map<number, RunEventModel>();
-      const ctx: Context = {
-        ...api.server.services,
-        loaders: createLoaders(api.handle.db, { cache: false }),
-        workerTokenId: null,
-        baseUrl: api.url,
-        deliverNow: (events: readonly RunEventModel[]) => {
-          for (const e of events) {
-            log.push({ seq: e.seq, via: "now" });
-            seen.set(e.seq, e);
-          }
-          return events.length;
-        },
-      };
+      const ctx = subscriberContext((events) => {
+        for (const e of events) {
+          log.push({ seq: e.seq, via: "now" });
+          seen.set(e.seq, e);
+        }
+        return events.length;
+      });
       const consumed = (async () => {
         for await (const e of streamRunEvents(ctx, id)) log.push({ seq: e.seq, via: "iterator" });
       })();
