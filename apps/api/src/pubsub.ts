@@ -32,6 +32,11 @@ type Handler = (n: RunNotification) => void;
 
 /** Most events one read fills into an oversized notification (a worker sends at most 100 epochs or 200 log lines). */
 const MAX_FILL = 1000;
+/**
+ * Most notifications of one run kept waiting behind a read. Past it only the newest is kept: its lastSeq still tells the
+ * subscribers how far the run's events go, and they read what they missed from the table, as after any gap.
+ */
+const MAX_WAITING = 256;
 
 /**
  * A run with subscribers in this process: the last seq a notification of it announced, and the notifications that
@@ -110,7 +115,10 @@ export class EventBus {
 
   /** Delivers to the run's subscribers in arrival order, first filling the events an oversized payload left out. */
   private enqueue(n: RunNotification, feed: RunFeed): void {
-    if (feed.waiting) return void feed.waiting.push(n);
+    if (feed.waiting) {
+      if (feed.waiting.length >= MAX_WAITING) feed.waiting.length = 0;
+      return void feed.waiting.push(n);
+    }
     const after = feed.lastSeq;
     if (n.events || after < 0 || n.lastSeq <= after || n.lastSeq - after > MAX_FILL) return this.deliver(n, feed);
     feed.waiting = [];
