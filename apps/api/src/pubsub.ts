@@ -95,6 +95,16 @@ export class EventBus {
     };
   }
 
+  /**
+   * Where a run's events stood when a subscriber read the run (its lastEventSeq), so that an oversized notification
+   * right after the run's first subscriber joined can be filled too. Notifications of earlier transactions end at or
+   * below it; later ones start above it.
+   */
+  noteLastSeq(runId: string, seq: number): void {
+    const feed = this.feeds.get(runId);
+    if (feed && seq > feed.lastSeq) feed.lastSeq = seq;
+  }
+
   onAny(handler: Handler): () => void {
     this.all.add(handler);
     return () => this.all.delete(handler);

@@ -47,7 +47,7 @@ describe("EventBus: oversized notifications", () => {
     // runUpdated listeners need no events: they hear of every notification at once.
     expect(any).toHaveLength(302);
 
-    reads[0]!.release(Array.from({ length: 37 }, (_, i) => ({ ...event(i + 4), projectId: "p" })));
+    reads[0]!.release(Array.from({ length: 37 }, (_, i) => event(i + 4)));
     await new Promise((r) => setTimeout(r, 10));
     expect(got[1]!.lastSeq).toBe(40);
     expect(got[1]!.events!.map((e) => e.seq)).toEqual(Array.from({ length: 37 }, (_, i) => i + 4));
@@ -56,6 +56,22 @@ describe("EventBus: oversized notifications", () => {
     expect(after.length).toBeLessThanOrEqual(256);
     expect(after.at(-1)).toBe(340);
     expect(after).toEqual([...after].sort((a, b) => a - b));
+    await bus.close();
+  });
+
+  it("fills the first notification after a subscriber joined when it said where the run's events stood", async () => {
+    const { handle, reads, send } = heldHandle();
+    const bus = new EventBus(handle, pino({ level: "silent" }));
+    await bus.start();
+    const got: RunNotification[] = [];
+    bus.onRun("r", (n) => got.push(n));
+    bus.noteLastSeq("r", 3);
+    send(note(2, [event(2)])); // committed before the subscriber read the run: delivered as it came
+    send(note(40));
+    expect(reads).toHaveLength(1);
+    reads[0]!.release(Array.from({ length: 37 }, (_, i) => event(i + 4)));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(got.map((n) => [n.lastSeq, n.events?.[0]?.seq ?? null, n.events?.length ?? null])).toEqual([[2, 2, 1], [40, 4, 37]]);
     await bus.close();
   });
 

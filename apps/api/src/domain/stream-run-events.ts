@@ -115,6 +115,7 @@ async function* runEventsGenerator(
   try {
     const [run] = await ctx.handle.db.select().from(runs).where(eq(runs.id, runId));
     if (!run) throw notFound("run", runId);
+    ctx.bus.noteLastSeq(runId, run.lastEventSeq);
     if (afterSeq === undefined && TERMINAL.has(run.status)) {
       yield await finalStatusEvent(ctx, run);
       return;
