@@ -26,17 +26,23 @@ function heldHandle() {
   return { handle, reads, send: (n: RunNotification) => notify(JSON.stringify(n)) };
 }
 
+/** A started bus over the held handle, with one subscriber of run "r" collecting what it is handed. */
+async function subscribedBus() {
+  const { handle, reads, send } = heldHandle();
+  const bus = new EventBus(handle, pino({ level: "silent" }));
+  await bus.start();
+  const got: RunNotification[] = [];
+  bus.onRun("r", (n) => got.push(n));
+  return { bus, reads, send, got };
+}
+
 const event = (seq: number): RunEventModel => ({ runId: "r", seq, type: "EPOCH", payload: { epoch: seq, metrics: { loss: 1 / seq } }, at: new Date(0) });
 const note = (lastSeq: number, events?: RunEventModel[]): RunNotification => ({ runId: "r", projectId: "p", lastSeq, updated: true, ...(events ? { events } : {}) });
 
 describe("EventBus: oversized notifications", () => {
   it("fills one with a read, keeps the run's later notifications behind it in order, and bounds what waits", async () => {
-    const { handle, reads, send } = heldHandle();
-    const bus = new EventBus(handle, pino({ level: "silent" }));
-    await bus.start();
-    const got: RunNotification[] = [];
+    const { bus, reads, send, got } = await subscribedBus();
     const any: number[] = [];
-    bus.onRun("r", (n) => got.push(n));
     bus.onAny((n) => any.push(n.lastSeq));
 
     send(note(3, [event(3)])); // where the run's events stand
@@ -60,11 +66,7 @@ describe("EventBus: oversized notifications", () => {
   });
 
   it("fills the first notification after a subscriber joined when it said where the run's events stood", async () => {
-    const { handle, reads, send } = heldHandle();
-    const bus = new EventBus(handle, pino({ level: "silent" }));
-    await bus.start();
-    const got: RunNotification[] = [];
-    bus.onRun("r", (n) => got.push(n));
+    const { bus, reads, send, got } = await subscribedBus();
     bus.noteLastSeq("r", 3);
     send(note(2, [event(2)])); // committed before the subscriber read the run: delivered as it came
     send(note(40));
@@ -76,11 +78,7 @@ describe("EventBus: oversized notifications", () => {
   });
 
   it("delivers the notification as it came when the read fails", async () => {
-    const { handle, reads, send } = heldHandle();
-    const bus = new EventBus(handle, pino({ level: "silent" }));
-    await bus.start();
-    const got: RunNotification[] = [];
-    bus.onRun("r", (n) => got.push(n));
+    const { bus, reads, send, got } = await subscribedBus();
     send(note(1, [event(1)]));
     send(note(80));
     send(note(81, [event(81)]));
