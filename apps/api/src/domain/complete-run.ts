@@ -1,8 +1,8 @@
-import { artifacts, datasets, type LayerInfo, models, type RunRow, type RunStatus, runs, type TaskType, type Tx } from "@tunelab/db";
-import { and, eq, sql } from "drizzle-orm";
+import { artifacts, datasets, type LayerInfo, models, type RunRow, runs, type TaskType, type Tx } from "@tunelab/db";
+import { and, eq } from "drizzle-orm";
 import type { Context } from "../context";
 import { badInput, isUuid, leaseLost } from "../errors";
-import { lockRun, releaseWorker, requireWorker, setRunStatus } from "./lock-run";
+import { ACTIVE_STATUSES, lockRun, registeredWithToken, releaseWorker, requireWorker, setRunStatus } from "./lock-run";
 import { inspectModelBundle } from "./model-bundle";
 import { lockVersionedName, nextVersionOf } from "./next-version";
 import { readAll } from "./register-dataset";
@@ -52,7 +52,7 @@ export async function completeRun(ctx: Context, workerId: string, runId: string,
     const { run, task } = await lockCompletingRun(tx, workerId, runId, ctx.workerTokenId);
     // A retry after a lost answer: the run already succeeded with this worker.
     if (run.status === "SUCCEEDED") return run;
-    if (!ACTIVE.includes(run.status)) throw leaseLost(runId);
+    if (!ACTIVE_STATUSES.includes(run.status)) throw leaseLost(runId);
     await lockVersionedName(tx, "models", run.name);
     const [model] = await tx
       .insert(models)
@@ -84,8 +84,6 @@ export async function completeRun(ctx: Context, workerId: string, runId: string,
   return done;
 }
 
-const ACTIVE: RunStatus[] = ["PREPARING", "RUNNING"];
-
 /**
  * The run this worker completes, locked, with its dataset's task: ONE statement when the run is this worker's and the
  * worker was registered with this request's token (a run's end waits on every round trip before SUCCEEDED is seen).
@@ -97,7 +95,7 @@ async function lockCompletingRun(tx: Tx, workerId: string, runId: string, tokenI
       .select({ run: runs, task: datasets.task })
       .from(runs)
       .innerJoin(datasets, eq(datasets.id, runs.datasetId))
-      .where(and(eq(runs.id, runId), eq(runs.workerId, workerId), sql`EXISTS (SELECT 1 FROM workers w WHERE w.id = ${workerId} AND w.token_id = ${tokenId})`))
+      .where(and(eq(runs.id, runId), eq(runs.workerId, workerId), registeredWithToken(workerId, tokenId)))
       .for("update", { of: runs });
     if (row) return row;
   }

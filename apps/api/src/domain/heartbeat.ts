@@ -2,7 +2,7 @@ import { runs, workers } from "@tunelab/db";
 import { and, eq, inArray } from "drizzle-orm";
 import type { Context } from "../context";
 import { isUuid } from "../errors";
-import { requireWorker } from "./lock-run";
+import { ACTIVE_STATUSES, requireWorker } from "./lock-run";
 
 /** Marks the worker alive; extends the lease of runId while the worker still holds it and says whether to stop. */
 export async function heartbeat(ctx: Context, workerId: string, runId: string | null | undefined) {
@@ -15,7 +15,7 @@ export async function heartbeat(ctx: Context, workerId: string, runId: string | 
     const [run] = await tx
       .update(runs)
       .set({ leaseExpiresAt })
-      .where(and(eq(runs.id, runId), eq(runs.workerId, workerId), inArray(runs.status, ["PREPARING", "RUNNING"])))
+      .where(and(eq(runs.id, runId), eq(runs.workerId, workerId), inArray(runs.status, ACTIVE_STATUSES)))
       .returning({ cancelRequestedAt: runs.cancelRequestedAt });
     if (!run) return { leaseExpiresAt: null, cancelRequested: false, leaseLost: true };
     return { leaseExpiresAt, cancelRequested: run.cancelRequestedAt != null, leaseLost: false };

@@ -1,5 +1,5 @@
 import { type RunRow, runs, type RunStatus, type Tx, workers } from "@tunelab/db";
-import { eq, sql } from "drizzle-orm";
+import { eq, type SQL, sql } from "drizzle-orm";
 import { AppError, isUuid, leaseLost, notFound } from "../errors";
 import { publishRunEvents } from "../pubsub";
 
@@ -21,7 +21,13 @@ export async function requireWorker(tx: Tx, workerId: string, tokenId: string | 
   return worker;
 }
 
-const ACTIVE: RunStatus[] = ["PREPARING", "RUNNING"];
+/** Statuses in which a worker holds a run (its lease counts). */
+export const ACTIVE_STATUSES: RunStatus[] = ["PREPARING", "RUNNING"];
+
+/** SQL condition: the worker exists and was registered with this token (the one-statement fast paths' check). */
+export function registeredWithToken(workerId: string, tokenId: string): SQL {
+  return sql`EXISTS (SELECT 1 FROM workers w WHERE w.id = ${workerId} AND w.token_id = ${tokenId})`;
+}
 
 /**
  * Locks the run and checks that this worker holds its lease; LEASE_LOST otherwise. A report from the holder is proof
@@ -29,7 +35,7 @@ const ACTIVE: RunStatus[] = ["PREPARING", "RUNNING"];
  */
 export async function lockHeldRun(tx: Tx, workerId: string, runId: string, leaseSeconds?: number): Promise<RunRow> {
   const run = await lockRun(tx, runId);
-  if (run.workerId !== workerId || !ACTIVE.includes(run.status)) throw leaseLost(runId);
+  if (run.workerId !== workerId || !ACTIVE_STATUSES.includes(run.status)) throw leaseLost(runId);
   if (leaseSeconds) {
     const leaseExpiresAt = new Date(Date.now() + leaseSeconds * 1000);
     await tx.update(runs).set({ leaseExpiresAt }).where(eq(runs.id, runId));

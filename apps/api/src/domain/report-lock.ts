@@ -1,7 +1,7 @@
 import { type RunRow, runs, type Tx } from "@tunelab/db";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { isUuid } from "../errors";
-import { lockHeldRun, requireWorker } from "./lock-run";
+import { ACTIVE_STATUSES, lockHeldRun, registeredWithToken, requireWorker } from "./lock-run";
 
 /**
  * requireWorker + lockHeldRun (with the lease extension) in ONE statement for the common case: the run exists, is
@@ -25,8 +25,8 @@ export async function lockReportingRun(
         and(
           eq(runs.id, runId),
           eq(runs.workerId, workerId),
-          inArray(runs.status, ["PREPARING", "RUNNING"]),
-          sql`EXISTS (SELECT 1 FROM workers w WHERE w.id = ${workerId} AND w.token_id = ${tokenId})`,
+          inArray(runs.status, ACTIVE_STATUSES),
+          registeredWithToken(workerId, tokenId),
         ),
       )
       .returning();

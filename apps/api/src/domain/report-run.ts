@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import type { Context } from "../context";
 import { badInput, isUuid, leaseLost } from "../errors";
 import { MAX_NOTIFY_PAYLOAD, publishRunEvents, RUN_EVENTS_CHANNEL } from "../pubsub";
-import { lockHeldRun, releaseWorker, requireWorker, setRunStatus } from "./lock-run";
+import { ACTIVE_STATUSES, lockHeldRun, releaseWorker, requireWorker, setRunStatus } from "./lock-run";
 import { lockReportingRun } from "./report-lock";
 
 /**
@@ -214,7 +214,7 @@ export async function releaseRun(ctx: Context, workerId: string, runId: string):
   return ctx.handle.db.transaction(async (tx) => {
     await requireWorker(tx, workerId, ctx.workerTokenId);
     const [current] = await tx.select().from(runs).where(eq(runs.id, runId)).for("update");
-    if (!current || current.workerId !== workerId || !["PREPARING", "RUNNING"].includes(current.status)) return false;
+    if (!current || current.workerId !== workerId || !ACTIVE_STATUSES.includes(current.status)) return false;
     if (current.cancelRequestedAt) {
       await setRunStatus(tx, current, "CANCELLED", { finishedAt: new Date(), leaseExpiresAt: null, workerId: null });
     } else {
