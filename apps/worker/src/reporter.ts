@@ -73,6 +73,11 @@ export class RunReporter {
   /** Ends the flush loop's wait between flushes early. */
   private wakeFlush: (() => void) | undefined;
 
+  /** minFlushIntervalMs with its default. */
+  private get flushIntervalMs(): number {
+    return this.options.minFlushIntervalMs ?? 250;
+  }
+
   constructor(
     private readonly api: ApiClient,
     private readonly workerId: string,
@@ -94,7 +99,7 @@ export class RunReporter {
     this.epochs.push({ epoch, metrics: clean });
     const now = Date.now();
     // A quiet spell ends a burst: this epoch goes on the short interval, and the flush loop stops waiting out the long one.
-    if (this.lastEpochBatch > 1 && now - this.lastEpochAt >= (this.options.minFlushIntervalMs ?? 250)) {
+    if (this.lastEpochBatch > 1 && now - this.lastEpochAt >= this.flushIntervalMs) {
       this.lastEpochBatch = 0;
       this.wakeFlush?.();
     }
@@ -173,7 +178,7 @@ export class RunReporter {
         this.log.warn({ err: error, attempt, delayMs }, "report failed, retrying"),
     };
     try {
-      const interval = this.options.minFlushIntervalMs ?? 250;
+      const interval = this.flushIntervalMs;
       const burstInterval = Math.max(interval, this.options.burstFlushIntervalMs ?? 1000);
       while (!this.abort.signal.aborted && (this.epochs.length > 0 || this.logs.length > 0)) {
         const epochInterval = this.lastEpochBatch > 1 ? burstInterval : interval;
