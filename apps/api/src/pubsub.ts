@@ -1,5 +1,5 @@
-import { appendRunEvents, type DbHandle, type RunEventInput, runEvents, type Tx } from "@tunelab/db";
-import { and, asc, eq, gt, lte, sql } from "drizzle-orm";
+import { appendRunEvents, type DbHandle, type RunEventInput, type Tx } from "@tunelab/db";
+import { sql } from "drizzle-orm";
 import {
   type createSourceEventStream,
   type execute,
@@ -11,6 +11,7 @@ import {
 } from "graphql";
 import type { PromiseOrValue } from "graphql/jsutils/PromiseOrValue";
 import type { Logger } from "./logger";
+import { readRunEvents } from "./domain/read-run-events";
 import { type RunEventModel, toEventModel } from "./domain/run-event-types";
 
 /** One Postgres channel carries every run event; payloads name the run, its project and (when small) the events. */
@@ -132,7 +133,8 @@ export class EventBus {
     const after = feed.lastSeq;
     if (n.events || after < 0 || n.lastSeq <= after || n.lastSeq - after > MAX_FILL) return this.deliver(n, feed);
     feed.waiting = [];
-    void this.readEvents(n.runId, after, n.lastSeq).then(
+    // One array of events shared by every subscriber (one execution, one serialization).
+    void readRunEvents(this.handle.db, n.runId, after, { upTo: n.lastSeq }).then(
       (events) => this.deliver({ ...n, events }, feed),
       (err: unknown) => {
         // The subscribers read the events themselves, as they do for any gap.
@@ -149,16 +151,6 @@ export class EventBus {
   private deliver(n: RunNotification, feed: RunFeed): void {
     feed.lastSeq = Math.max(feed.lastSeq, n.lastSeq);
     for (const h of this.byRun.get(n.runId) ?? []) this.call(h, n);
-  }
-
-  /** Events after seq `after` up to `upTo`, as one array shared by every subscriber (one execution, one serialization). */
-  private async readEvents(runId: string, after: number, upTo: number): Promise<RunEventModel[]> {
-    const rows = await this.handle.db
-      .select()
-      .from(runEvents)
-      .where(and(eq(runEvents.runId, runId), gt(runEvents.seq, after), lte(runEvents.seq, upTo)))
-      .orderBy(asc(runEvents.seq));
-    return rows.map(toEventModel);
   }
 
   /** One subscriber's failure must not keep the notification from the others. */

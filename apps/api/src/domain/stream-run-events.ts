@@ -1,8 +1,9 @@
 import { type RunRow, runEvents, runs } from "@tunelab/db";
-import { and, asc, desc, eq, gt } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import type { Context } from "../context";
 import { isUuid, notFound } from "../errors";
 import type { RunNotification } from "../pubsub";
+import { readRunEvents } from "./read-run-events";
 import { isTerminalEvent, type RunEventModel, TERMINAL, toEventModel } from "./run-event-types";
 
 /** Pending notifications per subscriber; past this the subscriber re-reads from the database instead of queueing. */
@@ -47,14 +48,8 @@ class Mailbox<T> {
   }
 }
 
-async function readLog(ctx: Context, runId: string, afterSeq: number, limit = PAGE): Promise<RunEventModel[]> {
-  const rows = await ctx.handle.db
-    .select()
-    .from(runEvents)
-    .where(and(eq(runEvents.runId, runId), gt(runEvents.seq, afterSeq)))
-    .orderBy(asc(runEvents.seq))
-    .limit(limit);
-  return rows.map(toEventModel);
+function readLog(ctx: Context, runId: string, afterSeq: number, limit = PAGE): Promise<RunEventModel[]> {
+  return readRunEvents(ctx.handle.db, runId, afterSeq, { limit });
 }
 
 export async function listRunEvents(ctx: Context, runId: string, afterSeq: number, first: number): Promise<RunEventModel[]> {
