@@ -30,6 +30,7 @@ const config: CodegenConfig = {
           EpochCompleted: "../domain/run-event-types#RunEventModel",
           Progress: "../domain/run-event-types#RunEventModel",
           LogLine: "../domain/run-event-types#RunEventModel",
+          RunEventBatch: "../domain/run-event-types#RunEventBatchModel",
           ClaimedRun: "../domain/claim-run#ClaimedRunModel",
           DatasetSource: "@tunelab/db#DatasetRow",
           WorkerRegistration: "../domain/register-worker#WorkerRegistrationModel",

@@ -1,6 +1,6 @@
 import type { DbHandle, ReportQueue } from "@tunelab/db";
 import type { ArtifactStore } from "./artifacts/store";
-import type { RunEventModel } from "./domain/run-event-types";
+import type { RunEventBatchModel, RunEventModel } from "./domain/run-event-types";
 import type { Env } from "./env";
 import type { EventBus } from "./pubsub";
 import type { Loaders } from "./loaders";
@@ -28,10 +28,11 @@ export interface Context extends Services {
   /** Base URL for absolute download links, e.g. http://localhost:4000. */
   baseUrl: string;
   /**
-   * Only on a runEvents subscription over a WebSocket (createSharedSubscribe in pubsub.ts): sends the leading events to
-   * the subscriber at once and returns how many it sent; the rest must go through the subscription's iterator.
+   * Only on a runEvents/runEventsAfter/runEventBatches subscription over a WebSocket (createSharedSubscribe in
+   * pubsub.ts): sends the leading root values (events, or batches of them) to the subscriber at once, one `next`
+   * message each, and returns how many it sent; the rest must go through the subscription's iterator.
    */
-  deliverNow?: (events: readonly RunEventModel[]) => number;
+  deliverNow?: (rootValues: readonly (RunEventModel | RunEventBatchModel)[]) => number;
   /**
    * Only on an HTTP request: parts of the result written as JSON text after execution (json-text.ts), e.g. a metric
    * series' points (metric-points-json.ts). Elsewhere resolvers return the values themselves.

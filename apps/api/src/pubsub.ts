@@ -193,7 +193,7 @@ export async function notifyRun(tx: Tx, run: { id: string; projectId: string }, 
 }
 
 /** Subscription root fields whose events are the same object for every subscriber and whose selection is context-free. */
-const SHARED_ROOT_FIELDS = new Set(["runEvents", "runEventsAfter", "__typename"]);
+const SHARED_ROOT_FIELDS = new Set(["runEvents", "runEventsAfter", "runEventBatches", "__typename"]);
 
 /** The subscriber's end of a graphql-ws connection, as far as writing a `next` message straight to it needs. */
 export interface Subscriber {

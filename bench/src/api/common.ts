@@ -35,6 +35,16 @@ export function arg(name: string, def: string): string {
   const env = process.env[`BENCH_${name.toUpperCase().replace(/-/g, "_")}`];
   return env ?? def;
 }
+/**
+ * What the benchmarks' live subscribers subscribe to (`--live-query`): `batches`, runEventBatches, the dashboard run
+ * page's subscription (one message per report), or `events`, the contract's runEvents (one message per event).
+ */
+export type LiveQuery = "batches" | "events";
+export function liveQueryArg(): LiveQuery {
+  const v = arg("live-query", "batches");
+  if (v !== "batches" && v !== "events") throw new Error(`--live-query must be batches (runEventBatches, the dashboard's) or events (the contract's runEvents); got '${v}'`);
+  return v;
+}
 export const flag = (name: string) => process.argv.includes(`--${name}`) || (name === "no-docs" && process.argv.includes("--no-doc"));
 
 export function percentile(sorted: number[], p: number): number {

@@ -5,7 +5,7 @@
  * LISTEN/NOTIFY). Subscribers run in their own process, away from the API's CPU. Records the API's peak RSS.
  *
  *   pnpm --filter @tunelab/bench live-latency [--epochs 30] [--interval-ms 200] [--subscribers 1,100,1000] [--procs 1,2]
- *                                             [--drivers postgres,pglite]
+ *                                             [--drivers postgres,pglite] [--live-query batches|events]
  *
  * Targets: p99 < 50 ms at 1,000 subscribers; API peak RSS < 400 MB.
  */
@@ -22,6 +22,7 @@ import {
   datasetIdByName,
   freshDatabase,
   Gql,
+  liveQueryArg,
   machineInfo,
   nowMs,
   publish,
@@ -39,6 +40,7 @@ import {
 const EPOCHS = Number(arg("epochs", "30"));
 const INTERVAL_MS = Number(arg("interval-ms", "200"));
 const COUNTS = arg("subscribers", "1,100,1000").split(",").map(Number);
+const LIVE_QUERY = liveQueryArg();
 const PROCS = arg("procs", "1,2").split(",").map(Number);
 /** postgres: 1 and 2 API processes on one server; pglite: the embedded default (one process, PGlite in DATA_DIR). */
 const DRIVERS = driversArg();
@@ -80,7 +82,7 @@ async function main() {
       for (const n of COUNTS) {
         const { workerId, runId } = await workerWithRunningRun(gql, datasetId, `live-${procs}p-${n}`);
         const t0 = nowMs();
-        await request(subs, { type: "connect", urls: apis.map((a) => a.url), runId, n }, "ready", 300_000);
+        await request(subs, { type: "connect", urls: apis.map((a) => a.url), runId, n, query: LIVE_QUERY }, "ready", 300_000);
         const connectMs = nowMs() - t0;
         await sleep(500);
         const rssSamples: number[][] = apis.map(() => []);
@@ -124,7 +126,7 @@ async function main() {
           n === 1000 ? (s.p99 < 50 ? "met" : "MISSED") : "",
         ]);
         memRows.push([driver, procs, n, rssDuring.map((v) => round(v, 0)).join(" / "), mem.map((m) => round(m.peakMiB, 0)).join(" / "), n === 1000 ? (Math.max(...mem.map((m) => m.peakMiB)) * 1.048576 < 400 ? "met" : "MISSED") : ""]);
-        results.push({ driver, apiProcesses: procs, subscribers: n, epochs: EPOCHS, intervalMs: INTERVAL_MS, received: values.length, expected, errors, connectMs: round(connectMs, 0), latencyMs: s, lastSubscriberPerEventMs: last, reportRequestMs: stats(reportMs), apiRssMiBDuring: rssDuring, apiPeakRssMiB: mem.map((m) => m.peakMiB) });
+        results.push({ driver, apiProcesses: procs, subscribers: n, liveQuery: LIVE_QUERY, epochs: EPOCHS, intervalMs: INTERVAL_MS, received: values.length, expected, errors, connectMs: round(connectMs, 0), latencyMs: s, lastSubscriberPerEventMs: last, reportRequestMs: stats(reportMs), apiRssMiBDuring: rssDuring, apiPeakRssMiB: mem.map((m) => m.peakMiB) });
         console.log(`${driver} ${procs}p ${n} subscribers: p50 ${round(s.p50)} ms, p99 ${round(s.p99)} ms, max ${round(s.max)} ms (${values.length}/${expected}, ${errors} errors); API RSS ${rssDuring.join("/")} MiB, peak ${mem.map((m) => m.peakMiB).join("/")} MiB`);
         await sleep(1000);
       }
@@ -141,7 +143,7 @@ async function main() {
     table(["database", "API processes", "subscribers", "events received", "p50 ms", "p99 ms", "max ms", "last subscriber per event: median / max ms", "report request p50 ms", "target p99 < 50 ms @1000"], rows) +
     "\n\nAPI memory (MiB; one value per API process):\n\n" +
     table(["database", "API processes", "subscribers", "RSS max while streaming", "peak RSS (VmHWM) so far", "target < 400 MB @1000"], memRows) +
-    `\n\n${EPOCHS} epochs per row, one reportEpochs (1 epoch) every ${INTERVAL_MS} ms from a simulated worker; latency = arrival at the subscriber minus the moment just before the report request left, so it includes the report's transaction and NOTIFY round trip. One WebSocket per subscriber (graphql-transport-ws spoken directly on \`ws\`), all in one subscriber process; with two API processes subscribers alternate between them and reports go to the first. pglite: the embedded default, one API process with PGlite in its data directory (LISTEN/NOTIFY in-process).`;
+    `\n\n${EPOCHS} epochs per row, one reportEpochs (1 epoch) every ${INTERVAL_MS} ms from a simulated worker; latency = arrival at the subscriber minus the moment just before the report request left, so it includes the report's transaction and NOTIFY round trip. One WebSocket per subscriber (graphql-transport-ws spoken directly on \`ws\`), all in one subscriber process, subscribed to ${LIVE_QUERY === "batches" ? "runEventBatches (the dashboard run page's subscription; a 1-epoch report is a batch of one)" : "the contract's runEvents"}; with two API processes subscribers alternate between them and reports go to the first. pglite: the embedded default, one API process with PGlite in its data directory (LISTEN/NOTIFY in-process).`;
   console.log("\n" + md);
   await publish("live-latency", "Live latency: epoch report to graphql-ws subscribers (Postgres and embedded PGlite)", machine, { results }, md);
 }

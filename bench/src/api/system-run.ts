@@ -15,7 +15,7 @@ import { WORKER_NODE_FLAGS } from "@tunelab/worker/node-flags";
 import WebSocket from "ws";
 import pg from "pg";
 import { threadBreakdown, threadBreakdownSince, threadSchedstats, type ThreadBreakdown, type ThreadSchedstat } from "./schedstat";
-import { BENCH_DIR, childExecArgv, cpuSince, datasetIdByName, freshDatabase, Gql, LAUNCH, nowMs, postgresBackendCpu, procCpuSeconds, procMemory, REPO_ROOT, sleep, startApiProcess, WORKER_TOKEN } from "./common";
+import { BENCH_DIR, childExecArgv, cpuSince, datasetIdByName, freshDatabase, Gql, LAUNCH, type LiveQuery, nowMs, postgresBackendCpu, procCpuSeconds, procMemory, REPO_ROOT, sleep, startApiProcess, WORKER_TOKEN } from "./common";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -25,6 +25,8 @@ export interface SystemRunSpec {
   freeze?: { upToIndex?: number; layers?: string[] } | null;
   config: { learningRate: number; epochs: number; batchSize: number; optimizer: string; validationSplit: number; seed: number };
   subscribers: number;
+  /** What the live subscribers subscribe to (default batches: runEventBatches, the dashboard's). */
+  liveQuery?: LiveQuery;
   /** Training backend for both the standalone run and the worker (default CPU). */
   backend?: "CPU" | "WASM";
   /** The API's database: a fresh Postgres database (default) or PGlite inside the API process, as `pnpm start` runs. */
@@ -175,7 +177,7 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
       await new Promise<void>((resolve, reject) => {
         subs!.on("message", (m: { type: string }) => (m.type === "ready" ? resolve() : undefined));
         subs!.once("exit", (c) => reject(new Error(`subscriber process exited ${c}`)));
-        subs!.send({ type: "connect", urls: [api.url], runId, n: spec.subscribers });
+        subs!.send({ type: "connect", urls: [api.url], runId, n: spec.subscribers, query: spec.liveQuery ?? "batches" });
       });
     }
     worker = startWorker(api.url, spec, dataDir, "bench-worker");

@@ -25,7 +25,7 @@
  * system first in odd ones) so neither always runs second; the verdict comes from the median of the pairs' differences
  * and its bootstrap interval (paired-overhead.ts), not from one lucky or unlucky pair.
  */
-import { arg, flag, machineInfo, publish, round, table, warnIfBusy } from "./common";
+import { arg, flag, liveQueryArg, machineInfo, publish, round, table, warnIfBusy } from "./common";
 import { median, pairedOverhead, verdict } from "./paired-overhead";
 import { type ThreadBreakdown, type ThreadSchedstat, waitPercent } from "./schedstat";
 import { standaloneRun, systemRun } from "./system-run";
@@ -51,6 +51,7 @@ if (DRIVER !== "postgres" && DRIVER !== "pglite") throw new Error(`--driver must
 const WARM_API = !flag("cold-api");
 if (STANDALONE !== "plain" && STANDALONE !== "worker-flags") throw new Error(`--standalone must be plain or worker-flags (got ${STANDALONE})`);
 if (BACKEND !== "CPU" && BACKEND !== "WASM") throw new Error(`--backend must be cpu or wasm (got ${BACKEND.toLowerCase()})`);
+const LIVE_QUERY = liveQueryArg();
 const spec = {
   dataset: DATASET,
   baseModel: BASE_MODEL || null,
@@ -58,6 +59,7 @@ const spec = {
   backend: BACKEND,
   driver: DRIVER,
   warmApi: WARM_API,
+  liveQuery: LIVE_QUERY,
   config: { learningRate: Number(arg("lr", "0.01")), epochs: EPOCHS, batchSize: BATCH, optimizer: "ADAM", validationSplit: 0.2, seed: 1 },
 };
 
@@ -147,7 +149,7 @@ async function main() {
     threadsLine("worker process", system) +
     threadsLine("standalone process from its training phase's start to the end (the same point as RUNNING)", standalone.map((s) => ({ threads: s.threadsWhileTraining }))) +
     threadsLine("worker process from RUNNING to the end of the run (what ran beside training while it trained)", system.map((s) => ({ threads: s.threadsWhileRunning }))) +
-    `\n\nRun: ${DATASET} ${BASE_MODEL ? `fine-tuned from ${BASE_MODEL}` : "from scratch"}, ${spec.freeze ? `layers 0-${FREEZE_UP_TO} frozen, ` : ""}${EPOCHS} epochs, batch ${BATCH}, Adam, tfjs ${BACKEND} backend; standalone = ${STANDALONE === "plain" ? "plain node" : "node with the worker's flags"} (${STANDALONE === "plain" ? "as a user would run fineTune" : "so the difference is the tracking alone"}); system = one API process on ${DRIVER === "postgres" ? "a fresh Postgres database" : "embedded PGlite in a fresh data directory (the database inside the API process, as `pnpm start` runs it)"}${WARM_API ? " that has served one 2-epoch run of the same spec first (a throwaway worker; not measured)" : ", the measured run its first (--cold-api)"}, the real worker (apps/worker, training in its worker thread, with its Node flags: ${WORKER_NODE_FLAGS.join(" ")}) and ${SUBSCRIBERS} live runEvents subscribers in a separate process. Each pair runs standalone and system back to back, in ABBA order; the interval is a percentile bootstrap of the pairs' median (10,000 resamples). The third row is Linux's schedstat for the training thread (the standalone process's main thread; the worker's trainer thread): a ratio within each run, so the machine's speed from one run to the next cancels out; its difference is the time the API, Postgres, the subscribers and the worker's main thread took from training, in points of the training thread's time. The fourth row is that thread's CPU time from the same schedstat, over its life (the standalone one's includes loading the process, the worker's its thread start): the same work on both sides, so a pair far from the others had the machine's speed change within it, which wall time and the training phase then show too.`;
+    `\n\nRun: ${DATASET} ${BASE_MODEL ? `fine-tuned from ${BASE_MODEL}` : "from scratch"}, ${spec.freeze ? `layers 0-${FREEZE_UP_TO} frozen, ` : ""}${EPOCHS} epochs, batch ${BATCH}, Adam, tfjs ${BACKEND} backend; standalone = ${STANDALONE === "plain" ? "plain node" : "node with the worker's flags"} (${STANDALONE === "plain" ? "as a user would run fineTune" : "so the difference is the tracking alone"}); system = one API process on ${DRIVER === "postgres" ? "a fresh Postgres database" : "embedded PGlite in a fresh data directory (the database inside the API process, as `pnpm start` runs it)"}${WARM_API ? " that has served one 2-epoch run of the same spec first (a throwaway worker; not measured)" : ", the measured run its first (--cold-api)"}, the real worker (apps/worker, training in its worker thread, with its Node flags: ${WORKER_NODE_FLAGS.join(" ")}) and ${SUBSCRIBERS} live subscribers in a separate process (${LIVE_QUERY === "batches" ? "runEventBatches, the dashboard run page's subscription: one message per report" : "the contract's runEvents: one message per event (--live-query events)"}). Each pair runs standalone and system back to back, in ABBA order; the interval is a percentile bootstrap of the pairs' median (10,000 resamples). The third row is Linux's schedstat for the training thread (the standalone process's main thread; the worker's trainer thread): a ratio within each run, so the machine's speed from one run to the next cancels out; its difference is the time the API, Postgres, the subscribers and the worker's main thread took from training, in points of the training thread's time. The fourth row is that thread's CPU time from the same schedstat, over its life (the standalone one's includes loading the process, the worker's its thread start): the same work on both sides, so a pair far from the others had the machine's speed change within it, which wall time and the training phase then show too.`;
   console.log("\n" + md);
   // The iris stress case and a realistic run (--dataset ...) keep a block each in docs/benchmarks.md.
   const realistic = DATASET !== "iris";

@@ -9,6 +9,13 @@ export interface RunEventModel {
   at: Date | string;
 }
 
+/** Consecutive events of one run, as runEventBatches delivers them. */
+export interface RunEventBatchModel {
+  runId: string;
+  events: readonly RunEventModel[];
+  lastSeq: number;
+}
+
 export const toEventModel = (row: RunEventRow): RunEventModel => ({
   runId: row.runId,
   seq: row.seq,

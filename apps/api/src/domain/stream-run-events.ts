@@ -4,7 +4,7 @@ import type { Context } from "../context";
 import { isUuid, notFound } from "../errors";
 import type { RunNotification } from "../pubsub";
 import { readRunEvents } from "./read-run-events";
-import { isTerminalEvent, type RunEventModel, TERMINAL, toEventModel } from "./run-event-types";
+import { isTerminalEvent, type RunEventBatchModel, type RunEventModel, TERMINAL, toEventModel } from "./run-event-types";
 
 /** Pending notifications per subscriber; past this the subscriber re-reads from the database instead of queueing. */
 const MAX_PENDING = 256;
@@ -58,21 +58,63 @@ export async function listRunEvents(ctx: Context, runId: string, afterSeq: numbe
 }
 
 /**
+ * How the live fast lane hands a notification's events to the subscriber (Context.deliverNow): one message per event
+ * (runEvents) or one for all of them (runEventBatches). Returns how many of the leading events went out.
+ */
+type SendLive = (deliverNow: NonNullable<Context["deliverNow"]>, events: readonly RunEventModel[]) => number;
+
+/**
  * runEvents: subscribes to notifications first, then replays the log from the database, then streams; every event is
  * delivered exactly once in seq order. Completes after the terminal StatusChanged. For a run that already finished
  * (and no afterSeq), delivers one StatusChanged with the final status and completes.
  */
 export function streamRunEvents(ctx: Context, runId: string, afterSeq?: number): AsyncIterableIterator<RunEventModel> {
   const mailbox = new Mailbox<RunNotification>();
-  return cancellable(runEventsGenerator(ctx, runId, afterSeq, mailbox), () => mailbox.close());
+  const batches = runEventsGenerator(ctx, runId, afterSeq, mailbox, (deliverNow, events) => deliverNow(events));
+  return cancellable(eachEvent(batches), () => mailbox.close());
 }
 
+/**
+ * runEventBatches: the same events as streamRunEvents, in the same order and with the same end, several to a batch:
+ * a notification's events (one report) make one batch, a replayed page another. A fast run's viewer then gets one
+ * message per report instead of one per epoch, and the API writes one (docs/benchmarks.md, "Fifteenth session").
+ */
+export function streamRunEventBatches(ctx: Context, runId: string, afterSeq?: number): AsyncIterableIterator<RunEventBatchModel> {
+  const mailbox = new Mailbox<RunNotification>();
+  const sendLive: SendLive = (deliverNow, events) => (deliverNow([sharedBatch(runId, events)]) === 1 ? events.length : 0);
+  const batches = runEventsGenerator(ctx, runId, afterSeq, mailbox, sendLive);
+  return cancellable(mapBatches(batches, (events) => batchOf(runId, events)), () => mailbox.close());
+}
+
+/**
+ * The batch of a notification's events array, one object for every subscriber of the run in this process: EventBus
+ * hands them all the same array, and createSharedSubscribe executes and serializes a root value once per object.
+ */
+const liveBatches = new WeakMap<readonly RunEventModel[], RunEventBatchModel>();
+function sharedBatch(runId: string, events: readonly RunEventModel[]): RunEventBatchModel {
+  let batch = liveBatches.get(events);
+  if (!batch) liveBatches.set(events, (batch = batchOf(runId, events)));
+  return batch;
+}
+
+const batchOf = (runId: string, events: readonly RunEventModel[]): RunEventBatchModel => ({ runId, events, lastSeq: events[events.length - 1]!.seq });
+
+/** The events up to and including the run's terminal one (nothing follows it), and whether it is among them. */
+function upToTerminal(events: readonly RunEventModel[]): { due: readonly RunEventModel[]; ended: boolean } {
+  const end = events.findIndex(isTerminalEvent);
+  if (end === -1) return { due: events, ended: false };
+  // The same array when the terminal event is last, as it usually is, so the batch stays shared.
+  return { due: end === events.length - 1 ? events : events.slice(0, end + 1), ended: true };
+}
+
+/** Yields the run's events in batches of consecutive seqs (never empty), and returns after the terminal one. */
 async function* runEventsGenerator(
   ctx: Context,
   runId: string,
   afterSeq: number | undefined,
   mailbox: Mailbox<RunNotification>,
-): AsyncGenerator<RunEventModel> {
+  sendLive: SendLive,
+): AsyncGenerator<readonly RunEventModel[]> {
   if (!isUuid(runId)) throw notFound("run", runId);
   let last = Math.max(0, afterSeq ?? 0);
   const unsubscribe = ctx.bus.onRun(runId, (n) => {
@@ -93,17 +135,15 @@ async function* runEventsGenerator(
    * payload, a declined event and everything after it) takes the mailbox. Returns true when it delivered every event
    * it had to.
    */
-  const deliverNow = (n: RunNotification, send: (events: readonly RunEventModel[]) => number): boolean => {
+  const deliverNow = (n: RunNotification, send: NonNullable<Context["deliverNow"]>): boolean => {
     const events = n.events;
     if (!events?.length || events[events.length - 1]!.seq !== n.lastSeq) return false;
     for (let i = 0; i < events.length; i++) if (events[i]!.seq !== last + 1 + i) return false;
-    // Nothing follows a run's terminal event.
-    const end = events.findIndex(isTerminalEvent);
-    const due = end === -1 ? events : events.slice(0, end + 1);
-    const sent = send(due);
+    const { due, ended } = upToTerminal(events);
+    const sent = sendLive(send, due);
     if (sent > 0) last = due[sent - 1]!.seq;
     // The run is over: the generator, parked in take(), returns and graphql-ws sends `complete` after these.
-    if (end !== -1 && sent === due.length) mailbox.close();
+    if (ended && sent === due.length) mailbox.close();
     // Declined: the rest go through the generator, which skips what `last` says was delivered.
     return sent === due.length;
   };
@@ -111,18 +151,25 @@ async function* runEventsGenerator(
     const [run] = await ctx.handle.db.select().from(runs).where(eq(runs.id, runId));
     if (!run) throw notFound("run", runId);
     ctx.bus.noteLastSeq(runId, run.lastEventSeq);
-    if (afterSeq === undefined && TERMINAL.has(run.status)) {
-      yield await finalStatusEvent(ctx, run);
-      return;
+    if (TERMINAL.has(run.status)) {
+      if (afterSeq === undefined) return void (yield [await finalStatusEvent(ctx, run)]);
+      // A finished run gets no more events: with nothing left to replay, the stream ends instead of waiting forever.
+      if (last >= run.lastEventSeq) return;
     }
-    const drain = async function* (): AsyncGenerator<RunEventModel, boolean> {
+    /** Yields up to the terminal event; returns whether it came. */
+    const emit = function* (events: readonly RunEventModel[]): Generator<readonly RunEventModel[], boolean> {
+      const { due, ended } = upToTerminal(events);
+      for (let i = 0; i < due.length; i += PAGE) {
+        const part = due.length <= PAGE ? due : due.slice(i, i + PAGE);
+        last = part[part.length - 1]!.seq;
+        yield part;
+      }
+      return ended;
+    };
+    const drain = async function* (): AsyncGenerator<readonly RunEventModel[], boolean> {
       for (;;) {
         const page = await readLog(ctx, runId, last);
-        for (const e of page) {
-          last = e.seq;
-          yield e;
-          if (isTerminalEvent(e)) return true;
-        }
+        if (yield* emit(page)) return true;
         if (page.length < PAGE) return false;
       }
     };
@@ -134,11 +181,7 @@ async function* runEventsGenerator(
       const contiguous = !batch.overflowed && inline.length > 0 && inline[0]!.seq === last + 1 && inline.every((e, i) => e.seq === last + 1 + i);
       const needsRead = batch.overflowed || batch.items.some((n) => n.lastSeq > last) && !contiguous;
       if (contiguous) {
-        for (const e of inline) {
-          last = e.seq;
-          yield e;
-          if (isTerminalEvent(e)) return;
-        }
+        if (yield* emit(inline)) return;
         const maxSeen = Math.max(...batch.items.map((n) => n.lastSeq));
         if (maxSeen > last && (yield* drain())) return;
       } else if (needsRead) {
@@ -149,6 +192,15 @@ async function* runEventsGenerator(
     unsubscribe();
     mailbox.close();
   }
+}
+
+/** One event at a time, for runEvents and runEventsAfter; returning early releases the batches' generator. */
+async function* eachEvent(batches: AsyncGenerator<readonly RunEventModel[]>): AsyncGenerator<RunEventModel> {
+  for await (const batch of batches) yield* batch;
+}
+
+async function* mapBatches<T>(batches: AsyncGenerator<readonly RunEventModel[]>, fn: (events: readonly RunEventModel[]) => T): AsyncGenerator<T> {
+  for await (const batch of batches) yield fn(batch);
 }
 
 async function finalStatusEvent(ctx: Context, run: RunRow): Promise<RunEventModel> {

@@ -21,9 +21,9 @@ import {
   reportProgress,
   startRun,
 } from "../domain/report-run";
-import type { RunEventModel } from "../domain/run-event-types";
+import type { RunEventBatchModel, RunEventModel } from "../domain/run-event-types";
 import { setRunTags } from "../domain/set-run-tags";
-import { listRunEvents, streamRunEvents, streamRunUpdates } from "../domain/stream-run-events";
+import { listRunEvents, streamRunEventBatches, streamRunEvents, streamRunUpdates } from "../domain/stream-run-events";
 import { getRun } from "../domain/get-entities";
 import { badInput, unauthenticated } from "../errors";
 import type { Resolvers } from "../generated/resolvers-types";
@@ -98,6 +98,13 @@ export const resolvers: Resolvers = {
         return streamRunEvents(ctx, runId, afterSeq);
       },
       resolve: (e: RunEventModel) => e,
+    },
+    runEventBatches: {
+      subscribe: (_p, { runId, afterSeq }, ctx) => {
+        if (afterSeq != null && (!Number.isInteger(afterSeq) || afterSeq < 0)) throw badInput("afterSeq must be an integer >= 0, or omitted.");
+        return streamRunEventBatches(ctx, runId, afterSeq ?? undefined);
+      },
+      resolve: (b: RunEventBatchModel) => b,
     },
     runUpdated: {
       subscribe: (_p, { projectId }, ctx) => streamRunUpdates(ctx, projectId),

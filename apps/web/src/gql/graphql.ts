@@ -181,12 +181,12 @@ export type RunEventsSubscriptionVariables = Exact<{
 }>;
 
 
-export type RunEventsSubscription = { runEventsAfter:
-    | { __typename: 'EpochCompleted', runId: string, epoch: number, metrics: unknown, at: string, seq: number | null }
-    | { __typename: 'LogLine', runId: string, level: string, message: string, at: string, seq: number | null }
-    | { __typename: 'Progress', runId: string, phase: string, done: number, total: number | null, at: string, seq: number | null }
-    | { __typename: 'StatusChanged', runId: string, status: RunStatus, error: string | null, at: string, seq: number | null }
-   };
+export type RunEventsSubscription = { runEventBatches: { lastSeq: number, events: Array<
+      | { __typename: 'EpochCompleted', runId: string, epoch: number, metrics: unknown, at: string, seq: number | null }
+      | { __typename: 'LogLine', runId: string, level: string, message: string, at: string, seq: number | null }
+      | { __typename: 'Progress', runId: string, phase: string, done: number, total: number | null, at: string, seq: number | null }
+      | { __typename: 'StatusChanged', runId: string, status: RunStatus, error: string | null, at: string, seq: number | null }
+    > } };
 
 export type CancelRunMutationVariables = Exact<{
   id: string | number;
@@ -661,36 +661,39 @@ export const RunDocument = new TypedDocumentString(`
 }`) as unknown as TypedDocumentString<RunQuery, RunQueryVariables>;
 export const RunEventsDocument = new TypedDocumentString(`
     subscription RunEvents($runId: ID!, $afterSeq: Float!) {
-  runEventsAfter(runId: $runId, afterSeq: $afterSeq) {
-    __typename
-    ... on StatusChanged {
-      runId
-      status
-      error
-      at
-      seq
-    }
-    ... on EpochCompleted {
-      runId
-      epoch
-      metrics
-      at
-      seq
-    }
-    ... on Progress {
-      runId
-      phase
-      done
-      total
-      at
-      seq
-    }
-    ... on LogLine {
-      runId
-      level
-      message
-      at
-      seq
+  runEventBatches(runId: $runId, afterSeq: $afterSeq) {
+    lastSeq
+    events {
+      __typename
+      ... on StatusChanged {
+        runId
+        status
+        error
+        at
+        seq
+      }
+      ... on EpochCompleted {
+        runId
+        epoch
+        metrics
+        at
+        seq
+      }
+      ... on Progress {
+        runId
+        phase
+        done
+        total
+        at
+        seq
+      }
+      ... on LogLine {
+        runId
+        level
+        message
+        at
+        seq
+      }
     }
   }
 }

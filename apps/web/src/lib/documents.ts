@@ -118,14 +118,19 @@ export const RunQuery = graphql(`
   }
 `);
 
+// Several events to a message (one per worker report): a fast run's page gets one message and one render per report,
+// not one per epoch.
 export const RunEventsSubscription = graphql(`
   subscription RunEvents($runId: ID!, $afterSeq: Float!) {
-    runEventsAfter(runId: $runId, afterSeq: $afterSeq) {
-      __typename
-      ... on StatusChanged { runId status error at seq }
-      ... on EpochCompleted { runId epoch metrics at seq }
-      ... on Progress { runId phase done total at seq }
-      ... on LogLine { runId level message at seq }
+    runEventBatches(runId: $runId, afterSeq: $afterSeq) {
+      lastSeq
+      events {
+        __typename
+        ... on StatusChanged { runId status error at seq }
+        ... on EpochCompleted { runId epoch metrics at seq }
+        ... on Progress { runId phase done total at seq }
+        ... on LogLine { runId level message at seq }
+      }
     }
   }
 `);

@@ -11,7 +11,7 @@ import { MetricChart, type ChartPoint } from "@/components/metric-chart";
 import { ConfusionMatrix, EvaluationSummary, PerClassTable } from "@/components/evaluation";
 import { Empty, ErrorBox, Loading, StatusBadge } from "@/components/states";
 
-type RunEvent = RunEventsResult["runEventsAfter"];
+type RunEvent = RunEventsResult["runEventBatches"]["events"][number];
 type ProgressEvent = Extract<RunEvent, { __typename: "Progress" }>;
 interface LogEntry {
   level: string;
@@ -72,33 +72,53 @@ export function RunView({ id }: { id: string }) {
   useEffect(() => () => void (refetchTimer.current && clearTimeout(refetchTimer.current)), []);
   useReconnect(() => setResumeSeq(lastSeq.current));
 
-  const sub = useSubscription(RunEventsSubscription, { runId: id, afterSeq: resumeSeq }, ({ runEventsAfter: ev }) => {
-    if (ev.seq != null) {
-      if (ev.seq <= lastSeq.current) return; // already applied (replay overlap)
-      lastSeq.current = ev.seq;
-    }
-    switch (ev.__typename) {
-      case "StatusChanged":
-        setLiveStatus({ status: ev.status, error: ev.error ?? null });
-        scheduleRefetch(); // backend, device, frozen layers, evaluation, output model
-        break;
-      case "EpochCompleted": {
-        const metrics = (ev.metrics ?? {}) as Record<string, number>;
-        setLiveEpochs((m) => new Map(m).set(ev.epoch, metrics));
-        setEpochsSinceBatches((n) => n + 1);
-        break;
+  // One batch of events per message (a worker report, or a replayed page): applied with at most one state update of
+  // each kind, so a run reporting 30 epochs at once renders once, not 30 times.
+  const sub = useSubscription(RunEventsSubscription, { runId: id, afterSeq: resumeSeq }, ({ runEventBatches: batch }) => {
+    let status: { status: RunStatus; error: string | null } | null = null;
+    const epochs: [number, Record<string, number>][] = [];
+    const phases: Record<string, ProgressEvent> = {};
+    const newLogs: LogEntry[] = [];
+    let trainProgressSeen = false;
+    let epochsAfterProgress = 0;
+    for (const ev of batch.events) {
+      if (ev.seq != null) {
+        if (ev.seq <= lastSeq.current) continue; // already applied (replay overlap)
+        lastSeq.current = ev.seq;
       }
-      case "Progress":
-        setProgress((p) => ({ ...p, [ev.phase]: ev }));
-        if (ev.phase === "train") setEpochsSinceBatches(0);
-        break;
-      case "LogLine":
-        setLogs((l) => {
-          const next = [...l, { level: ev.level, message: ev.message, at: ev.at }];
-          return next.length > MAX_LOGS ? next.slice(-MAX_LOGS) : next;
-        });
-        break;
+      switch (ev.__typename) {
+        case "StatusChanged":
+          status = { status: ev.status, error: ev.error ?? null };
+          break;
+        case "EpochCompleted":
+          epochs.push([ev.epoch, (ev.metrics ?? {}) as Record<string, number>]);
+          epochsAfterProgress++;
+          break;
+        case "Progress":
+          phases[ev.phase] = ev;
+          if (ev.phase === "train") {
+            trainProgressSeen = true;
+            epochsAfterProgress = 0;
+          }
+          break;
+        case "LogLine":
+          newLogs.push({ level: ev.level, message: ev.message, at: ev.at });
+          break;
+      }
     }
+    if (status) {
+      setLiveStatus(status);
+      scheduleRefetch(); // backend, device, frozen layers, evaluation, output model
+    }
+    if (epochs.length) setLiveEpochs((m) => new Map([...m, ...epochs]));
+    if (Object.keys(phases).length) setProgress((p) => ({ ...p, ...phases }));
+    if (trainProgressSeen) setEpochsSinceBatches(epochsAfterProgress);
+    else if (epochsAfterProgress) setEpochsSinceBatches((n) => n + epochsAfterProgress);
+    if (newLogs.length)
+      setLogs((l) => {
+        const next = [...l, ...newLogs];
+        return next.length > MAX_LOGS ? next.slice(-MAX_LOGS) : next;
+      });
   });
 
   // A fresh query result supersedes the status heard live (a refetch follows every status event).
