@@ -238,7 +238,7 @@ describe.each(testDrivers())("runEvents' live fast lane on %s", (driver) => {
     expect(after).toEqual([]);
   });
 
-  it("runEventBatches over real WebSockets: one graphql-ws message per report, byte for byte, then complete; bad afterSeq is refused", async () => {
+  it("runEventBatches over real WebSockets: one graphql-ws message per report, byte for byte, then complete; a bad afterSeq or an unknown run is refused", async () => {
     const { id, worker } = await runningRun();
     const query = `subscription($id: ID!) { runEventBatches(runId: $id) { runId lastSeq events { __typename ... on EpochCompleted { epoch metrics seq } ... on StatusChanged { status seq } } } }`;
     const clients = await subscribeOverWebSockets(id, query, 4);
@@ -264,6 +264,10 @@ describe.each(testDrivers())("runEvents' live fast lane on %s", (driver) => {
       client.subscribe({ query: `subscription { runEventBatches(runId: "${id}", afterSeq: -1) { lastSeq } }` }, { next: (v) => resolve(v.errors), error: resolve, complete: () => resolve("complete") });
     });
     expect(refused?.[0]).toMatchObject({ message: expect.stringMatching(/afterSeq must be an integer >= 0/), extensions: { code: "BAD_USER_INPUT" } });
+    const unknown = await new Promise<any>((resolve) => {
+      client.subscribe({ query: `subscription { runEventBatches(runId: "00000000-0000-4000-8000-000000000009") { lastSeq } }` }, { next: (v) => resolve(v.errors), error: resolve, complete: () => resolve("complete") });
+    });
+    expect(unknown?.[0]).toMatchObject({ message: expect.stringMatching(/No run/), extensions: { code: "NOT_FOUND" } });
     await client.dispose();
   });
 });
