@@ -1,5 +1,5 @@
-import { appendRunEvents, type DbHandle, type RunEventInput, type Tx } from "@tunelab/db";
-import { sql } from "drizzle-orm";
+import { appendRunEvents, type DbHandle, type RunEventInput, type RunRow, runs, type Tx } from "@tunelab/db";
+import { eq, sql } from "drizzle-orm";
 import {
   type createSourceEventStream,
   type execute,
@@ -38,6 +38,8 @@ const MAX_FILL = 1000;
  * subscribers how far the run's events go, and they read what they missed from the table, as after any gap.
  */
 const MAX_WAITING = 256;
+/** Most runs whose latest row is kept for runUpdated subscribers (the most recently read; older ones are read again). */
+const MAX_RUN_READS = 1000;
 
 /**
  * A run with subscribers in this process: the last seq a notification of it announced, and the notifications that
@@ -62,6 +64,8 @@ export class EventBus {
   private readonly byRun = new Map<string, Set<Handler>>();
   private readonly feeds = new Map<string, RunFeed>();
   private readonly all = new Set<Handler>();
+  /** Each run's row as read after its latest notification, shared by the runUpdated subscribers (readRun). */
+  private readonly runReads = new Map<string, Promise<RunRow | undefined>>();
   private stop: (() => Promise<void>) | null = null;
 
   constructor(
@@ -78,6 +82,7 @@ export class EventBus {
     this.byRun.clear();
     this.feeds.clear();
     this.all.clear();
+    this.runReads.clear();
   }
 
   onRun(runId: string, handler: Handler): () => void {
@@ -106,6 +111,27 @@ export class EventBus {
     if (feed && seq > feed.lastSeq) feed.lastSeq = seq;
   }
 
+  /**
+   * The run's row as of its latest notification, read once for every runUpdated subscriber in this process instead of
+   * once each: a notification of the run drops the read, so no subscriber gets a row older than the notification that
+   * woke it. A failed read is not kept.
+   */
+  readRun(runId: string): Promise<RunRow | undefined> {
+    const kept = this.runReads.get(runId);
+    if (kept) return kept;
+    const read = this.handle.db
+      .select()
+      .from(runs)
+      .where(eq(runs.id, runId))
+      .then((rows) => rows[0]);
+    this.runReads.set(runId, read);
+    if (this.runReads.size > MAX_RUN_READS) this.runReads.delete(this.runReads.keys().next().value!);
+    read.catch(() => {
+      if (this.runReads.get(runId) === read) this.runReads.delete(runId);
+    });
+    return read;
+  }
+
   onAny(handler: Handler): () => void {
     this.all.add(handler);
     return () => this.all.delete(handler);
@@ -119,6 +145,7 @@ export class EventBus {
       this.log.warn({ payload: payload.slice(0, 200) }, "ignoring malformed run event notification");
       return;
     }
+    this.runReads.delete(n.runId);
     const feed = this.feeds.get(n.runId);
     if (feed) this.enqueue(n, feed);
     for (const h of this.all) this.call(h, n);

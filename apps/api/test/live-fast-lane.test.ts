@@ -1,10 +1,11 @@
+import type { RunRow } from "@tunelab/db";
 import { testDrivers } from "@tunelab/db/testing";
 import { MessageType, stringifyMessage } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { Context } from "../src/context";
 import type { RunEventBatchModel, RunEventModel } from "../src/domain/run-event-types";
-import { streamRunEventBatches, streamRunEvents } from "../src/domain/stream-run-events";
+import { streamRunEventBatches, streamRunEvents, streamRunUpdates } from "../src/domain/stream-run-events";
 import { createLoaders } from "../src/loaders";
 import { datasetId, sleep, startTestApi, type TestApi } from "./helpers";
 import { LAUNCH, TestWorker } from "./worker-client";
@@ -26,7 +27,7 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
   }
 }
 
-describe.each(testDrivers())("runEvents' live fast lane on %s", (driver) => {
+describe.each(testDrivers())("live delivery (the fast lane, shared batches and reads) on %s", (driver) => {
   let api: TestApi;
   let irisId: string;
 
@@ -269,5 +270,32 @@ describe.each(testDrivers())("runEvents' live fast lane on %s", (driver) => {
     });
     expect(unknown?.[0]).toMatchObject({ message: expect.stringMatching(/No run/), extensions: { code: "NOT_FOUND" } });
     await client.dispose();
+  });
+
+  it("runUpdated: the run's row is read once per notification for every subscriber of the process, and again after the next", async () => {
+    const { id, worker } = await runningRun();
+    const subscribers = Array.from({ length: 3 }, () => {
+      const got: RunRow[] = [];
+      const stream = streamRunUpdates(subscriberContext(() => 0), null);
+      const consumed = (async () => {
+        for await (const run of stream) if (run.id === id) got.push(run);
+      })();
+      return { got, stream, consumed };
+    });
+    await sleep(50);
+    expect((await worker.epochs(id, [{ epoch: 1, metrics: metrics(1) }])).errors).toBeUndefined();
+    for (const s of subscribers) await within((async () => { while (s.got.length < 1) await sleep(10); })(), 15_000, "no runUpdated after the report");
+    const [first, ...others] = subscribers.map((s) => s.got[0]!);
+    expect(first!.lastEventSeq).toBe(4);
+    for (const row of others) expect(row).toBe(first);
+
+    expect((await worker.fail(id, "stopped by the test", "train")).errors).toBeUndefined();
+    const failedRow = (s: (typeof subscribers)[number]) => s.got.find((r) => r.status === "FAILED");
+    for (const s of subscribers) await within((async () => { while (!failedRow(s)) await sleep(10); })(), 15_000, "no runUpdated after the failure");
+    const failed = subscribers.map(failedRow);
+    expect(failed[0]).not.toBe(first);
+    for (const row of failed.slice(1)) expect(row).toBe(failed[0]);
+    for (const s of subscribers) await s.stream.return?.(undefined);
+    await Promise.all(subscribers.map((s) => s.consumed));
   });
 });

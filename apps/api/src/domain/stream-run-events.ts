@@ -222,7 +222,8 @@ async function finalStatusEvent(ctx: Context, run: RunRow): Promise<RunEventMode
 
 /**
  * runUpdated: a run of the project (or any project) changed status, metrics, tags or cancel state. Bursts for one run
- * collapse into one fresh read, so a slow client cannot make memory grow.
+ * collapse into one fresh read, so a slow client cannot make memory grow; the read is shared with the process's other
+ * runUpdated subscribers (a runs page open in 100 browsers reads a run once per report, not 100 times).
  */
 export function streamRunUpdates(ctx: Context, projectId: string | null | undefined): AsyncIterableIterator<RunRow> {
   const state = { closed: false, wake: null as (() => void) | null };
@@ -252,7 +253,8 @@ async function* runUpdatesGenerator(
       const ids = [...pending];
       pending.clear();
       for (const id of ids) {
-        const [run] = await ctx.handle.db.select().from(runs).where(eq(runs.id, id));
+        // One read per notification for all of this process's runUpdated subscribers (EventBus.readRun).
+        const run = await ctx.bus.readRun(id);
         if (run) yield run;
       }
     }
