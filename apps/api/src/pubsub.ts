@@ -219,8 +219,14 @@ export async function notifyRun(tx: Tx, run: { id: string; projectId: string }, 
   await tx.execute(sql`SELECT pg_notify(${RUN_EVENTS_CHANNEL}, ${payload})`);
 }
 
-/** Subscription root fields whose events are the same object for every subscriber and whose selection is context-free. */
-const SHARED_ROOT_FIELDS = new Set(["runEvents", "runEventsAfter", "runEventBatches", "__typename"]);
+/**
+ * Subscription root fields whose source events are the same object for every subscriber of a process (EventBus hands
+ * the same events and batches to all; EventBus.readRun the same run row), so one execution can serve them all. Their
+ * selections read the context only through what a WebSocket operation's context holds alike for everyone: loaders
+ * without a cache (they read the database when executed), the environment, and the base URL of download links, which
+ * is part of the share key. Worker tokens guard mutations only.
+ */
+const SHARED_ROOT_FIELDS = new Set(["runEvents", "runEventsAfter", "runEventBatches", "runUpdated", "__typename"]);
 
 /** The subscriber's end of a graphql-ws connection, as far as writing a `next` message straight to it needs. */
 export interface Subscriber {
@@ -240,12 +246,13 @@ export interface SharedSubscribeOptions {
 const CLOSE_BRACE = Buffer.from("}");
 
 /**
- * graphql-ws `subscribe` that executes each source event once per distinct (operation text, operation name, variables)
- * and hands the same result to every subscriber with that operation. EventBus.dispatch parses a notification once and
- * passes the same event objects to every runEvents subscriber of the run, so a WeakMap keyed by the event object
- * turns 1,000 executions of one selection into one. Only runEvents/runEventsAfter qualify: their RunEvent resolvers read
- * the event alone (no context). Events read from the database (replay, gap fill) are per-subscriber objects and are
- * executed per subscriber as before. graphql-ws never mutates a result (onNext returns a new one), so sharing is safe.
+ * graphql-ws `subscribe` that executes each source event once per distinct (operation text, operation name, variables,
+ * base URL) and hands the same result to every subscriber with that operation. EventBus.dispatch parses a notification
+ * once and passes the same event objects to every runEvents subscriber of the run (and EventBus.readRun the same run row
+ * to every runUpdated subscriber), so a WeakMap keyed by the event object turns 1,000 executions of one selection into
+ * one. Only SHARED_ROOT_FIELDS qualify. Events read from the database (replay, gap fill) are per-subscriber objects and
+ * are executed per subscriber as before. graphql-ws never mutates a result (onNext returns a new one), so sharing is
+ * safe.
  *
  * With `subscriberOf`, a shared subscription also gets `deliverNow` on its context (Context.deliverNow): the event's
  * `next` message, its payload serialized once per result for every subscriber, written straight to the socket: the same
@@ -308,7 +315,8 @@ function shareKey(args: ExecutionArgs): string | null {
   if (!op || op.operation !== "subscription") return null;
   for (const sel of op.selectionSet.selections) if (sel.kind !== Kind.FIELD || !SHARED_ROOT_FIELDS.has(sel.name.value)) return null;
   const text = args.document.loc?.source.body ?? print(args.document);
-  return JSON.stringify([text, args.operationName ?? null, args.variableValues ?? null]);
+  const baseUrl = (args.contextValue as { baseUrl?: unknown } | null | undefined)?.baseUrl ?? null;
+  return JSON.stringify([text, args.operationName ?? null, args.variableValues ?? null, baseUrl]);
 }
 
 function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {

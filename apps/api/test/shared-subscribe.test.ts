@@ -4,7 +4,10 @@ import { MessageType, stringifyMessage } from "graphql-ws";
 import { describe, expect, it } from "vitest";
 import { createSharedSubscribe, type Subscriber } from "../src/pubsub";
 
-/** A tiny schema shaped like the API's: runEvents yields shared event objects, runUpdated does not qualify. */
+/**
+ * A tiny schema shaped like the API's: runEvents and runUpdated yield shared objects; otherUpdates, outside the shared
+ * fields, does not qualify.
+ */
 function setup(subscriberOf?: (contextValue: unknown) => Subscriber | undefined) {
   const calls = { epoch: 0, name: 0 };
   const feeds: { runId: string; push: (e: object) => void; end: () => void; returned: boolean }[] = [];
@@ -28,9 +31,9 @@ function setup(subscriberOf?: (contextValue: unknown) => Subscriber | undefined)
     return gen();
   };
   const schema = makeExecutableSchema({
-    typeDefs: `type Ev { epoch: Int! }  type Run { name: String! }
+    typeDefs: `type Ev { epoch: Int! }  type Run { name: String!  url: String! }
       type Query { x: Int }
-      type Subscription { runEvents(runId: ID!): Ev!  runUpdated: Run! }`,
+      type Subscription { runEvents(runId: ID!): Ev!  runUpdated: Run!  otherUpdates: Run! }`,
     resolvers: {
       Ev: {
         epoch: (e: { epoch: number }) => {
@@ -39,17 +42,21 @@ function setup(subscriberOf?: (contextValue: unknown) => Subscriber | undefined)
           return e.epoch;
         },
       },
-      Run: { name: (r: { name: string }, _a: unknown, ctx: { who: string }) => (calls.name++, `${r.name}@${ctx.who}`) },
+      Run: {
+        name: (r: { name: string }, _a: unknown, ctx: { who: string }) => (calls.name++, `${r.name}@${ctx.who}`),
+        url: (r: { name: string }, _a: unknown, ctx: { baseUrl?: string }) => `${ctx.baseUrl}/runs/${r.name}`,
+      },
       Subscription: {
         runEvents: { subscribe: (_p: unknown, a: { runId: string }) => feed(a.runId), resolve: (e: unknown) => e },
         runUpdated: { subscribe: () => feed("any"), resolve: (r: unknown) => r },
+        otherUpdates: { subscribe: () => feed("other"), resolve: (r: unknown) => r },
       },
     },
   });
   const subscribe = createSharedSubscribe({ createSourceEventStream, execute }, { subscriberOf });
-  const contexts: { who: string; deliverNow?: (events: object[]) => number }[] = [];
-  const open = async (query: string, variableValues?: Record<string, unknown>, who = "a") => {
-    const contextValue = { who };
+  const contexts: { who: string; baseUrl: string; deliverNow?: (events: object[]) => number }[] = [];
+  const open = async (query: string, variableValues?: Record<string, unknown>, who = "a", baseUrl = "http://api") => {
+    const contextValue = { who, baseUrl };
     contexts.push(contextValue);
     return (await subscribe({ schema, document: parse(query), variableValues, contextValue })) as AsyncIterableIterator<ExecutionResult>;
   };
@@ -86,15 +93,31 @@ describe("createSharedSubscribe", () => {
     expect(calls.epoch).toBe(3);
   });
 
-  it("does not share fields outside runEvents (their resolvers may read the context)", async () => {
+  it("does not share fields outside the shared ones (their resolvers may read the context)", async () => {
     const { calls, feeds, open } = setup();
-    const q = "subscription { runUpdated { name } }";
+    const q = "subscription { otherUpdates { name } }";
     const a = await open(q, undefined, "a");
     const b = await open(q, undefined, "b");
     const run = { name: "r" };
     for (const f of feeds) f.push(run);
-    expect((await a.next()).value).toEqual({ data: { runUpdated: { name: "r@a" } } });
-    expect((await b.next()).value).toEqual({ data: { runUpdated: { name: "r@b" } } });
+    expect((await a.next()).value).toEqual({ data: { otherUpdates: { name: "r@a" } } });
+    expect((await b.next()).value).toEqual({ data: { otherUpdates: { name: "r@b" } } });
+    expect(calls.name).toBe(2);
+  });
+
+  it("shares runUpdated's execution of one run row among subscribers with the same base URL, not across base URLs", async () => {
+    const { calls, feeds, open } = setup();
+    const q = "subscription { runUpdated { name url } }";
+    const a = await open(q, undefined, "a", "http://api");
+    const b = await open(q, undefined, "b", "http://api");
+    const c = await open(q, undefined, "c", "http://elsewhere:4000");
+    const row = { name: "r" };
+    for (const f of feeds) f.push(row);
+    const [ra, rb, rc] = await Promise.all([a.next(), b.next(), c.next()]);
+    expect(ra.value).toEqual({ data: { runUpdated: { name: "r@a", url: "http://api/runs/r" } } });
+    // b got a's result: one execution for both (its context differs only in what no shared field reads).
+    expect(rb.value).toBe(ra.value);
+    expect(rc.value).toEqual({ data: { runUpdated: { name: "r@c", url: "http://elsewhere:4000/runs/r" } } });
     expect(calls.name).toBe(2);
   });
 
@@ -159,7 +182,7 @@ describe("createSharedSubscribe", () => {
     it("is only set on shared subscriptions that came with a subscriber", async () => {
       const f = fakeSubscriber("1");
       const { open, contexts } = setup((ctx) => ((ctx as { who: string }).who === "ws" ? f.sub : undefined));
-      await open("subscription { runUpdated { name } }", undefined, "ws");
+      await open("subscription { otherUpdates { name } }", undefined, "ws");
       await open(Q, { r: "1" }, "http");
       await open(Q, { r: "1" }, "ws");
       expect(contexts.map((c) => typeof c.deliverNow)).toEqual(["undefined", "undefined", "function"]);
