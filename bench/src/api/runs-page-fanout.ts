@@ -7,7 +7,7 @@
  *   pnpm --filter @tunelab/bench runs-page-fanout [--viewers 100] [--reports 200] [--interval-ms 20]
  *
  * No target in issue 7; it measures the shared run read of runUpdated (EventBus.readRun, docs/benchmarks.md,
- * "Fifteenth session").
+ * "Fifteenth session"). BENCH_CPU_PROF=1 writes a CPU profile of the API process.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -97,6 +97,7 @@ async function main() {
     const seconds = (performance.now() - t0) / 1000;
     const apiCpu = api.cpuSeconds() - apiBefore;
     const pgAfter = await postgresBackendCpu(admin, db.name);
+    await api.saveProfile("api-runs-page-fanout");
     let pgCpu = 0;
     for (const [pid, v] of pgAfter) pgCpu += v - (pgBefore.get(pid) ?? 0);
     const row = {
