@@ -45,6 +45,13 @@ export function liveQueryArg(): LiveQuery {
   if (v !== "batches" && v !== "events") throw new Error(`--live-query must be batches (runEventBatches, the dashboard's) or events (the contract's runEvents); got '${v}'`);
   return v;
 }
+/** A whole-number option (`--name N`, or BENCH_NAME) of at least `min`; anything else stops with an error naming it. */
+export function wholeArg(name: string, def: string, min: number): number {
+  const raw = arg(name, def);
+  const v = Number(raw);
+  if (!(Number.isInteger(v) && v >= min)) throw new Error(`--${name} must be a whole number >= ${min} (got ${raw})`);
+  return v;
+}
 export const flag = (name: string) => process.argv.includes(`--${name}`) || (name === "no-docs" && process.argv.includes("--no-doc"));
 
 export function percentile(sorted: number[], p: number): number {

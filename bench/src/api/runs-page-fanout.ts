@@ -16,7 +16,6 @@ import pg from "pg";
 import WebSocket from "ws";
 import {
   ADMIN_URL,
-  arg,
   datasetIdByName,
   freshDatabase,
   Gql,
@@ -29,14 +28,13 @@ import {
   startApiProcess,
   table,
   warnIfBusy,
+  wholeArg,
   workerWithRunningRun,
 } from "./common";
 
-const VIEWERS = Number(arg("viewers", "100"));
-const REPORTS = Number(arg("reports", "200"));
-const INTERVAL_MS = Number(arg("interval-ms", "20"));
-for (const [name, v] of [["viewers", VIEWERS], ["reports", REPORTS], ["interval-ms", INTERVAL_MS]] as const)
-  if (!(Number.isInteger(v) && v >= (name === "interval-ms" ? 0 : 1))) throw new Error(`--${name} must be a whole number${name === "interval-ms" ? " >= 0" : " >= 1"} (got ${v})`);
+const VIEWERS = wholeArg("viewers", "100", 1);
+const REPORTS = wholeArg("reports", "200", 1);
+const INTERVAL_MS = wholeArg("interval-ms", "20", 0);
 
 // The dashboard's runs-page subscription with its RunRow fragment (apps/web/src/lib/documents.ts).
 const RUN_UPDATED = `subscription RunUpdated { runUpdated { ...RunRow } }

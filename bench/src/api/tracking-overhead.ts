@@ -25,7 +25,7 @@
  * system first in odd ones) so neither always runs second; the verdict comes from the median of the pairs' differences
  * and its bootstrap interval (paired-overhead.ts), not from one lucky or unlucky pair.
  */
-import { arg, flag, liveQueryArg, machineInfo, publish, round, table, warnIfBusy } from "./common";
+import { arg, flag, liveQueryArg, machineInfo, publish, round, table, warnIfBusy, wholeArg } from "./common";
 import { median, pairedOverhead, verdict } from "./paired-overhead";
 import { type ThreadBreakdown, type ThreadSchedstat, waitPercent } from "./schedstat";
 import { standaloneRun, systemRun } from "./system-run";
@@ -33,8 +33,7 @@ import { WORKER_NODE_FLAGS } from "@tunelab/worker/node-flags";
 
 const EPOCHS = Number(arg("epochs", "300"));
 const SUBSCRIBERS = Number(arg("subscribers", "100"));
-const REPEAT = Number(arg("repeat", "10"));
-if (!(Number.isInteger(REPEAT) && REPEAT >= 1)) throw new Error(`--repeat must be a whole number >= 1 (got ${arg("repeat", "10")})`);
+const REPEAT = wholeArg("repeat", "10", 1);
 const TARGET_PCT = 2;
 const BATCH = Number(arg("batch", "2"));
 // --dataset/--base-model run a realistic fine-tuning run instead of the iris stress case, e.g.
