@@ -14,11 +14,11 @@ import { LAUNCH, TestWorker } from "./worker-client";
 const BATCHES = [[1], [2, 3, 4], [5], [6], [7, 8], [9], [10, 11, 12], [13], [14], [15]];
 const metrics = (e: number) => ({ loss: 1 / e, acc: 1 - 1 / (e + 1) });
 
-/** Resolves with the promise, or fails the test with `what` after `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+/** Resolves with the promise, or fails the test with `what` (worded when the time is up) after `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, what: string | (() => string)): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(what)), ms);
+    timer = setTimeout(() => reject(new Error(typeof what === "string" ? what : what())), ms);
   });
   try {
     return await Promise.race([promise, timedOut]);
@@ -26,6 +26,16 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
     clearTimeout(timer);
   }
 }
+
+/** Polls until `done` holds, or fails the test with `what` after 15 s. */
+const until = (done: () => boolean, what: string) =>
+  within(
+    (async () => {
+      while (!done()) await sleep(10);
+    })(),
+    15_000,
+    what,
+  );
 
 describe.each(testDrivers())("live delivery (the fast lane, shared batches and reads) on %s", (driver) => {
   let api: TestApi;
@@ -109,15 +119,7 @@ describe.each(testDrivers())("live delivery (the fast lane, shared batches and r
     while (log.length < 3) await sleep(10);
     await reportBatchesThenFail(worker, id);
     // The terminal StatusChanged ends the stream, whichever way it went.
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the stream did not end after the terminal event; delivered: ${JSON.stringify(log)}`)), 15_000);
-    });
-    try {
-      await Promise.race([consumed, timedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await within(consumed, 15_000, () => `the stream did not end after the terminal event; delivered: ${JSON.stringify(log)}`);
 
     const seqs = log.map((l) => l.seq);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
@@ -284,14 +286,14 @@ describe.each(testDrivers())("live delivery (the fast lane, shared batches and r
     });
     await sleep(50);
     expect((await worker.epochs(id, [{ epoch: 1, metrics: metrics(1) }])).errors).toBeUndefined();
-    for (const s of subscribers) await within((async () => { while (s.got.length < 1) await sleep(10); })(), 15_000, "no runUpdated after the report");
+    for (const s of subscribers) await until(() => s.got.length >= 1, "no runUpdated after the report");
     const [first, ...others] = subscribers.map((s) => s.got[0]!);
     expect(first!.lastEventSeq).toBe(4);
     for (const row of others) expect(row).toBe(first);
 
     expect((await worker.fail(id, "stopped by the test", "train")).errors).toBeUndefined();
     const failedRow = (s: (typeof subscribers)[number]) => s.got.find((r) => r.status === "FAILED");
-    for (const s of subscribers) await within((async () => { while (!failedRow(s)) await sleep(10); })(), 15_000, "no runUpdated after the failure");
+    for (const s of subscribers) await until(() => failedRow(s) !== undefined, "no runUpdated after the failure");
     const failed = subscribers.map(failedRow);
     expect(failed[0]).not.toBe(first);
     for (const row of failed.slice(1)) expect(row).toBe(failed[0]);
