@@ -182,6 +182,16 @@ describe.each(testDrivers())("run lifecycle over HTTP + graphql-ws on %s", (driv
     expect((await worker.heartbeat(running.id)).data.heartbeat.cancelRequested).toBe(true);
     expect((await worker.finishCancelled(running.id)).data.finishCancelledRun.status).toBe("CANCELLED");
     expect((await worker.epochs(running.id, [{ epoch: 1, metrics: { loss: 1 } }])).errors?.[0]?.extensions?.code).toBe("LEASE_LOST");
+    // Progress and log lines (one statement each) name the same errors as the step-by-step checks.
+    expect((await worker.progress(running.id, "train", 1, 2)).errors?.[0]?.extensions?.code).toBe("LEASE_LOST");
+    expect((await worker.log(running.id, "late")).errors?.[0]?.extensions?.code).toBe("LEASE_LOST");
+    const unknownRun = "00000000-0000-4000-8000-000000000000";
+    expect((await worker.progress(unknownRun, "train", 1, 2)).errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+    expect((await worker.logs(unknownRun, [{ level: "info", message: "x", seq: 1 }])).errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+    const events = await api.q<any>(`query($id: ID!) { run(id: $id) { lastEventSeq } }`, { id: running.id });
+    const finished = (await collect(api.ws(), RUN_EVENTS_AFTER, { id: running.id, after: 0 }).done).map((e) => e.runEventsAfter);
+    expect(finished.filter((e) => e.__typename === "Progress" || e.__typename === "LogLine")).toEqual([]);
+    expect(finished.length).toBe(events.run.lastEventSeq);
   });
 
   it("an expired lease re-queues the run with attempt+1, then FAILED 'worker lost' after max attempts; releaseRun does not count", async () => {

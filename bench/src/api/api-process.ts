@@ -21,7 +21,14 @@ if (process.env.BENCH_CPU_PROF) {
   await session.post("Profiler.start");
 }
 process.on("message", async (m: { type?: string; name?: string }) => {
-  if (m.type !== "profile" || !session) return;
+  if (!session) return;
+  // "profile-restart": drop what was sampled so far (start-up, a warm-up run), so the profile covers what follows.
+  if (m.type === "profile-restart") {
+    await session.post("Profiler.stop");
+    await session.post("Profiler.start");
+    return;
+  }
+  if (m.type !== "profile") return;
   const { profile } = await session.post("Profiler.stop");
   const dir = process.env.BENCH_CPU_PROF!.startsWith("/") ? process.env.BENCH_CPU_PROF! : path.join(os.tmpdir(), "tunelab-bench-profiles");
   mkdirSync(dir, { recursive: true });

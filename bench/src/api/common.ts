@@ -213,6 +213,8 @@ export interface ApiProcess {
   memory(): { rssMiB: number; peakMiB: number };
   /** User+system CPU seconds consumed so far, from /proc. */
   cpuSeconds(): number;
+  /** With BENCH_CPU_PROF set: restarts the API's CPU profiler, so its profile leaves out what ran before (no-op otherwise). */
+  restartProfile(): void;
   /** With BENCH_CPU_PROF set: stops the API's CPU profiler and writes the profile; resolves with the file. */
   saveProfile(name: string): Promise<string | undefined>;
   /** metric-ingestion's raw path run inside the API process, on its own database client (for embedded PGlite). */
@@ -286,6 +288,9 @@ export async function startApiProcess(opts: { databaseUrl?: string; dataDir: str
     child,
     memory: () => procMemory(pid),
     cpuSeconds: () => procCpuSeconds(pid),
+    restartProfile: () => {
+      if (process.env.BENCH_CPU_PROF) child.send({ type: "profile-restart" });
+    },
     saveProfile: (name) =>
       process.env.BENCH_CPU_PROF
         ? new Promise<string | undefined>((resolve) => {

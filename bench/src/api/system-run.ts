@@ -145,6 +145,8 @@ export async function systemRun(spec: SystemRunSpec): Promise<SystemRunResult> {
     const warmupSeconds = spec.warmApi === false ? NaN : await warmUp(gql, api.url, spec, launchInput, dataDir);
     const launched = await gql.q<any>(LAUNCH.replace("{ id }", "{ id frozenLayers }"), { i: launchInput });
     const runId: string = launched.launchRun.id;
+    // BENCH_CPU_PROF: the API's profile covers the measured run only, not its start or the warm-up run.
+    api.restartProfile();
     const apiCpu0 = api.cpuSeconds();
     const stats_ = db ? new pg.Client({ connectionString: db.url }) : null;
     await stats_?.connect();

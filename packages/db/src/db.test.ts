@@ -11,6 +11,7 @@ import { seedRunGraph, sqlState } from "./test-fixtures";
 import { appendRunEvents } from "./writes/events";
 import { rebuildMetricRollups, recordMetricPoints } from "./writes/metrics";
 import { EpochOutOfRangeError, reportEpochsAtomically, reportEpochsBatch } from "./writes/report-epochs";
+import { reportEventsAtomically } from "./writes/report-events";
 import { ReportQueue } from "./writes/report-queue";
 
 describe.each(testDrivers())("data layer on %s", (driver) => {
@@ -556,6 +557,78 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
     await stop();
     expect(notes).toEqual([{ runId: run.id, projectId: run.projectId, lastSeq: 100, updated: true }]);
     expect((await h.db.select().from(runEvents).where(eq(runEvents.runId, run.id))).length).toBe(100);
+  });
+
+  it("reports progress and log lines in one statement: lock + lease, events, NOTIFY; numbered lines already stored are skipped; a run not held is untouched", async () => {
+    const { run } = await seedRunGraph(h.db);
+    const [token] = await h.db.insert(workerTokens).values({ name: "t", tokenSha256: "d".repeat(64) }).returning();
+    const [other] = await h.db.insert(workerTokens).values({ name: "u", tokenSha256: "e".repeat(64) }).returning();
+    const [worker] = await h.db.insert(workers).values({ name: "w", backend: "CPU", backends: ["CPU"], device: "cpu", tokenId: token!.id }).returning();
+    await h.db.update(runs).set({ status: "RUNNING", workerId: worker!.id }).where(eq(runs.id, run.id));
+    const notes: Record<string, unknown>[] = [];
+    const stop = await h.listen("events_test", (p) => notes.push(JSON.parse(p)));
+    const leaseUntil = new Date(Date.now() + 60_000);
+    const base = { runId: run.id, workerId: worker!.id, tokenId: token!.id, leaseUntil, channel: "events_test", maxPayloadBytes: 7000 };
+    const t1 = new Date("2026-03-04T05:06:07.890Z");
+    const t2 = new Date("2026-03-04T05:06:08.123Z");
+    const progress = { type: "PROGRESS" as const, payload: { phase: "train", done: 5, total: null }, at: t1 };
+    const line = (logSeq: number | null, message: string) => ({ type: "LOG" as const, payload: { level: "info", message }, at: t2, logSeq });
+
+    expect(await reportEventsAtomically(h.db, { ...base, events: [progress] })).toBe(1);
+    expect(await reportEventsAtomically(h.db, { ...base, events: [line(1, "one"), line(2, 'two "quoted" \\ é')] })).toBe(3);
+    // A retry of lines 1-2 with line 3 and an unnumbered line: only the last two are new.
+    expect(await reportEventsAtomically(h.db, { ...base, events: [line(1, "one"), line(2, "two"), line(3, "three"), line(null, "unnumbered")] })).toBe(5);
+    // Everything already stored: nothing written, nothing sent; the run's last seq.
+    expect(await reportEventsAtomically(h.db, { ...base, events: [line(2, "two"), line(3, "three")] })).toBe(5);
+    // Not held under this token / not active: null, nothing written.
+    expect(await reportEventsAtomically(h.db, { ...base, tokenId: other!.id, events: [progress] })).toBeNull();
+    expect(await reportEventsAtomically(h.db, { ...base, workerId: "00000000-0000-4000-8000-000000000000", events: [progress] })).toBeNull();
+    await h.db.update(runs).set({ status: "CANCELLED" }).where(eq(runs.id, run.id));
+    expect(await reportEventsAtomically(h.db, { ...base, events: [progress] })).toBeNull();
+
+    const events = await h.db.select().from(runEvents).where(eq(runEvents.runId, run.id)).orderBy(runEvents.seq);
+    const expected = [
+      { seq: 1, type: "PROGRESS", payload: progress.payload, at: t1 },
+      { seq: 2, type: "LOG", payload: { level: "info", message: "one" }, at: t2 },
+      { seq: 3, type: "LOG", payload: { level: "info", message: 'two "quoted" \\ é' }, at: t2 },
+      { seq: 4, type: "LOG", payload: { level: "info", message: "three" }, at: t2 },
+      { seq: 5, type: "LOG", payload: { level: "info", message: "unnumbered" }, at: t2 },
+    ];
+    expect(events.map((e) => ({ seq: e.seq, type: e.type, payload: e.payload, at: e.at }))).toEqual(expected);
+    const [row] = await h.db.select().from(runs).where(eq(runs.id, run.id));
+    expect(row).toMatchObject({ lastEventSeq: 5, reportedLogSeq: 3 });
+    expect(Math.abs(row!.leaseExpiresAt!.getTime() - leaseUntil.getTime())).toBeLessThan(1000);
+
+    for (let i = 0; i < 50 && notes.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 100));
+    await stop();
+    // One notification per report that wrote something, in the API's RunNotification format (not `updated`).
+    const notified = (seqs: number[]) => ({
+      runId: run.id,
+      projectId: run.projectId,
+      lastSeq: seqs[seqs.length - 1],
+      updated: false,
+      events: seqs.map((seq) => ({ runId: run.id, ...expected[seq - 1]!, at: expected[seq - 1]!.at.toISOString() })),
+    });
+    expect(notes).toEqual([notified([1]), notified([2, 3]), notified([4, 5])]);
+  });
+
+  it("leaves the events out of a progress or log report's NOTIFY when they exceed the payload limit", async () => {
+    const { run } = await seedRunGraph(h.db);
+    const [token] = await h.db.insert(workerTokens).values({ name: "t", tokenSha256: "d".repeat(64) }).returning();
+    const [worker] = await h.db.insert(workers).values({ name: "w", backend: "CPU", backends: ["CPU"], device: "cpu", tokenId: token!.id }).returning();
+    await h.db.update(runs).set({ status: "RUNNING", workerId: worker!.id }).where(eq(runs.id, run.id));
+    const notes: Record<string, unknown>[] = [];
+    const stop = await h.listen("events_test_big", (p) => notes.push(JSON.parse(p)));
+    const at = new Date();
+    // 20 lines of 400 characters: about 10 kB of events, over the 7,000-byte limit, though under 7000 / 120 lines.
+    const events = Array.from({ length: 20 }, (_, i) => ({ type: "LOG" as const, payload: { level: "info", message: "x".repeat(400) }, at, logSeq: i + 1 }));
+    const last = await reportEventsAtomically(h.db, { runId: run.id, workerId: worker!.id, tokenId: token!.id, leaseUntil: null, events, channel: "events_test_big", maxPayloadBytes: 7000 });
+    expect(last).toBe(20);
+    for (let i = 0; i < 50 && notes.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
+    await stop();
+    expect(notes).toEqual([{ runId: run.id, projectId: run.projectId, lastSeq: 20, updated: false }]);
+    expect((await h.db.select().from(runEvents).where(eq(runEvents.runId, run.id))).length).toBe(20);
   });
 
   it("stores event payloads exactly (quotes, backslashes, unicode, nesting) and returns what it stored", async () => {

@@ -14,5 +14,6 @@ export {
   type RecordMetricPointsResult,
 } from "./writes/metrics";
 export { appendRunEvents, type RunEventInput } from "./writes/events";
+export { reportEventsAtomically, type ReportedEvent, type ReportEventsInput } from "./writes/report-events";
 export { EpochOutOfRangeError, reportEpochsAtomically, reportEpochsBatch, type EpochReport, type ReportEpochsInput } from "./writes/report-epochs";
 export { ReportQueue, type ReportQueueOptions } from "./writes/report-queue";

@@ -1,14 +1,15 @@
-import { type Backend, EpochOutOfRangeError, evaluations, type RunEventInput, type RunRow, runs } from "@tunelab/db";
+import { type Backend, EpochOutOfRangeError, evaluations, type ReportedEvent, reportEventsAtomically, type RunRow, runs } from "@tunelab/db";
 import { eq } from "drizzle-orm";
 import type { Context } from "../context";
 import { badInput, isUuid, leaseLost } from "../errors";
-import { MAX_NOTIFY_PAYLOAD, publishRunEvents, RUN_EVENTS_CHANNEL } from "../pubsub";
+import { MAX_NOTIFY_PAYLOAD, RUN_EVENTS_CHANNEL } from "../pubsub";
 import { ACTIVE_STATUSES, lockHeldRun, releaseWorker, requireWorker, setRunStatus } from "./lock-run";
-import { lockReportingRun } from "./report-lock";
 
 /**
  * The worker's reports for a run it holds. Each runs in one transaction that first locks the run and checks the lease
- * (LEASE_LOST otherwise), so reports for one run are serialised and a retried report is a no-op.
+ * (LEASE_LOST otherwise), so reports for one run are serialised and a retried report is a no-op. The frequent ones
+ * (epochs, progress, log lines) are one statement each, a database function (packages/db/src/writes); the others
+ * are Drizzle transactions.
  */
 
 export async function startRun(
@@ -43,12 +44,9 @@ export async function reportProgress(
   input: { phase: string; done: number; total?: number | null },
 ): Promise<boolean> {
   if (!Number.isFinite(input.done) || (input.total != null && !Number.isFinite(input.total))) throw badInput("done and total must be finite numbers.");
-  await ctx.handle.db.transaction(async (tx) => {
-    const run = await lockReportingRun(tx, workerId, runId, ctx.workerTokenId, ctx.env.leaseSeconds);
-    await publishRunEvents(tx, run, [
-      { type: "PROGRESS", payload: { phase: input.phase.slice(0, 100), done: input.done, total: input.total ?? null } },
-    ]);
-  });
+  await reportEvents(ctx, workerId, runId, [
+    { type: "PROGRESS", payload: { phase: input.phase.slice(0, 100), done: input.done, total: input.total ?? null }, at: new Date() },
+  ]);
   return true;
 }
 
@@ -61,24 +59,51 @@ export async function reportLogs(
   if (lines.length === 0) return true;
   if (lines.length > 1000) throw badInput("At most 1000 log lines per call.");
   for (const l of lines) if (l.seq != null && !(Number.isInteger(l.seq) && l.seq >= 1)) throw badInput(`seq must be an integer >= 1 (got ${l.seq}).`);
-  await ctx.handle.db.transaction(async (tx) => {
-    const run = await lockReportingRun(tx, workerId, runId, ctx.workerTokenId, ctx.env.leaseSeconds);
-    // Numbered lines already stored (a retried report whose answer was lost) are skipped; unnumbered ones always go in.
-    const fresh = lines.filter((l) => l.seq == null || l.seq > run.reportedLogSeq);
-    if (fresh.length === 0) return;
-    const highest = Math.max(0, ...fresh.map((l) => l.seq ?? 0));
-    if (highest > run.reportedLogSeq) await tx.update(runs).set({ reportedLogSeq: highest }).where(eq(runs.id, runId));
-    const events: RunEventInput[] = fresh.map((l) => {
-      const at = l.at ? new Date(l.at) : undefined;
-      return {
-        type: "LOG",
-        payload: { level: l.level.slice(0, 20), message: l.message.slice(0, 10_000) },
-        at: at && !Number.isNaN(at.getTime()) ? at : undefined,
-      };
-    });
-    await publishRunEvents(tx, run, events);
+  const now = new Date();
+  // Numbered lines already stored (a retried report whose answer was lost) are skipped by the report statement;
+  // unnumbered ones always go in.
+  const events: ReportedEvent[] = lines.map((l) => {
+    const at = l.at ? new Date(l.at) : undefined;
+    return {
+      type: "LOG",
+      payload: { level: l.level.slice(0, 20), message: l.message.slice(0, 10_000) },
+      at: at && !Number.isNaN(at.getTime()) ? at : now,
+      logSeq: l.seq ?? null,
+    };
   });
+  await reportEvents(ctx, workerId, runId, events);
   return true;
+}
+
+/**
+ * Progress and log lines in one round trip (reportEventsAtomically: lock and lease, events, NOTIFY). When the run is
+ * not held by this worker under this token, nothing was written, and the step-by-step checks throw the precise error.
+ */
+async function reportEvents(ctx: Context, workerId: string, runId: string, events: ReportedEvent[]): Promise<void> {
+  const report = () =>
+    reportEventsAtomically(ctx.handle.db, {
+      runId,
+      workerId,
+      tokenId: ctx.workerTokenId!,
+      leaseUntil: ctx.env.leaseSeconds ? new Date(Date.now() + ctx.env.leaseSeconds * 1000) : null,
+      events,
+      channel: RUN_EVENTS_CHANNEL,
+      maxPayloadBytes: MAX_NOTIFY_PAYLOAD,
+    });
+  if (ctx.workerTokenId && isUuid(workerId) && isUuid(runId) && (await report()) !== null) return;
+  await throwWhyNotHeld(ctx, workerId, runId);
+  if ((await report()) === null) throw leaseLost(runId);
+}
+
+/**
+ * After a one-statement report wrote nothing: the step-by-step checks throw the precise error (UNAUTHENTICATED,
+ * NOT_FOUND, FORBIDDEN, LEASE_LOST). Should they pass (the run changed in between), the caller reports again.
+ */
+async function throwWhyNotHeld(ctx: Context, workerId: string, runId: string): Promise<void> {
+  await ctx.handle.db.transaction(async (tx) => {
+    await requireWorker(tx, workerId, ctx.workerTokenId);
+    await lockHeldRun(tx, workerId, runId);
+  });
 }
 
 const METRIC_NAME = /^[A-Za-z0-9_.:/-]{1,64}$/;
@@ -123,12 +148,7 @@ export async function reportEpochs(
       throw error;
     });
   if (ctx.workerTokenId && isUuid(workerId) && isUuid(runId) && (await report()) !== null) return true;
-  // Not held by this worker under this token (nothing was written): the step-by-step checks throw the precise error
-  // (UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, LEASE_LOST). Should they pass (the run changed in between), report again.
-  await ctx.handle.db.transaction(async (tx) => {
-    await requireWorker(tx, workerId, ctx.workerTokenId);
-    await lockHeldRun(tx, workerId, runId);
-  });
+  await throwWhyNotHeld(ctx, workerId, runId);
   if ((await report()) === null) throw leaseLost(runId);
   return true;
 }

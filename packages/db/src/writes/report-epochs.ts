@@ -3,6 +3,7 @@ import type { Db } from "../client";
 import { isLowerBetter, METRIC_ROLLUP_WIDTHS } from "../schema/metrics";
 import { toPgArray, toPgFloat8ArrayBinary, toPgNumberArray } from "../sql-values";
 import { sqlErrorOf } from "../errors";
+import { driverClient, type DriverStatement, runDriverStatement } from "./driver-statement";
 
 /** An epoch number above the run's configured epochs (nothing was written). */
 export class EpochOutOfRangeError extends RangeError {
@@ -37,11 +38,6 @@ const REPORT_STATEMENT = "tunelab_report_epochs_15";
 /** Cells per key in the function's p_summaries: last, last_step, min, max, best, best_step, count (migration 0010). */
 const SUMMARY_CELLS = 7;
 
-/** What both drivers under Drizzle offer: node-postgres's Pool and PGlite run `query(text, values)`. */
-interface DriverClient {
-  query(text: string, values: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
-}
-
 /** Where the report's values go among the statement's parameters ($8), and the batch's ($10). */
 const VALUES_PARAM = 7;
 const BATCH_VALUES_PARAM = 9;
@@ -53,24 +49,17 @@ const BATCH_SQL = `SELECT tunelab_report_epochs_batch($1::uuid[], $2::uuid[], $3
 const BATCH_STATEMENT = "tunelab_report_epochs_batch_17";
 
 /**
- * A report statement on the driver itself, past Drizzle's query builder (the hottest statements of the API). On
- * node-postgres it is a named prepared statement: each connection parses and plans it once, not on every report
- * (report-function: 8-10% less time per call), and the values (filled in here at `valuesParam`, in the driver's format)
- * travel as a binary float8[]. PGlite gets them as a text literal.
+ * A report statement (runDriverStatement) with its values filled in at `valuesParam` in the driver's format: a binary
+ * float8[] for node-postgres, a text literal for PGlite.
  */
 async function callReportStatement(
   db: Db,
-  statement: { name: string; text: string; valuesParam: number },
+  statement: DriverStatement & { valuesParam: number },
   params: unknown[],
   values: readonly (number | null)[],
 ): Promise<Record<string, unknown>[]> {
-  const client = (db as unknown as { $client: DriverClient | pg.Pool }).$client;
-  if (client instanceof pg.Pool) {
-    params[statement.valuesParam] = toPgFloat8ArrayBinary(values);
-    return (await client.query({ name: statement.name, text: statement.text, values: params })).rows;
-  }
-  params[statement.valuesParam] = toPgNumberArray(values);
-  return (await client.query(statement.text, params)).rows;
+  params[statement.valuesParam] = driverClient(db) instanceof pg.Pool ? toPgFloat8ArrayBinary(values) : toPgNumberArray(values);
+  return runDriverStatement(db, statement, params);
 }
 
 const SINGLE = { name: REPORT_STATEMENT, text: REPORT_SQL, valuesParam: VALUES_PARAM };
