@@ -1,3 +1,4 @@
+import { sqlErrorOf } from "@tunelab/db";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 
 /**
@@ -63,8 +64,20 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 export const isUuid = (s: string) => UUID_RE.test(s);
 
 /**
+ * Postgres refuses a NUL character (U+0000) in text (SQLSTATE 22021) and in jsonb (22P05, its \u0000 escape); the
+ * statement, and its transaction, wrote nothing. Such input is the client's to fix, not an internal error.
+ */
+const NUL_SQLSTATES = new Set(["22021", "22P05"]);
+export function nulCharacterError(error: unknown): AppError | undefined {
+  const sqlError = sqlErrorOf(error);
+  if (!sqlError || !NUL_SQLSTATES.has(sqlError.code)) return undefined;
+  return badInput("A text value contains a NUL character (U+0000), which cannot be stored: remove it and send the request again.");
+}
+
+/**
  * Shapes every error that leaves the server: AppErrors and GraphQL validation errors keep their message and code;
- * anything unexpected becomes INTERNAL_SERVER_ERROR with a generic message (logged with its stack, never sent).
+ * a NUL character Postgres refused becomes BAD_USER_INPUT; anything unexpected becomes INTERNAL_SERVER_ERROR with a
+ * generic message (logged with its stack, never sent).
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown, log: (err: unknown) => void): GraphQLFormattedError {
   const original = (error as { originalError?: unknown })?.originalError ?? error;
@@ -79,7 +92,8 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
   }
   // Apollo wraps resolver errors in GraphQLError; AppError inside originalError handled above.
   const inner = (original as { originalError?: unknown })?.originalError;
-  if (inner instanceof AppError) return { message: inner.message, locations: formatted.locations, path: formatted.path, extensions: inner.extensions };
+  const known = inner instanceof AppError ? inner : nulCharacterError(original);
+  if (known) return { message: known.message, locations: formatted.locations, path: formatted.path, extensions: known.extensions };
   log(original);
   return {
     message: "Internal server error: the API logged the details.",

@@ -18,7 +18,7 @@ import { seed } from "./domain/seed";
 import { storeArtifact } from "./domain/store-artifact";
 import { ensureWorkerToken, TokenVerifier } from "./domain/worker-tokens";
 import type { Env } from "./env";
-import { AppError, formatError, httpStatusFor, isUuid } from "./errors";
+import { AppError, formatError, httpStatusFor, isUuid, nulCharacterError } from "./errors";
 import { applySplices, stringifyResult } from "./json-text";
 import { coalesceSends, textChannelOf } from "./http/coalesce-sends";
 import { graphiqlPage, serveGraphiqlAsset } from "./http/graphiql";
@@ -329,13 +329,14 @@ export async function startApiServer(opts: StartOptions): Promise<ApiServer> {
       if (m && (req.method === "GET" || req.method === "HEAD")) return handleDownload(decodeURIComponent(m[1]!), req, res);
       json(res, 404, { error: { code: "NOT_FOUND", message: `No route ${req.method} ${url.pathname}. Try POST /graphql, GET /graphiql, POST /artifacts, GET /artifacts/:id, GET /healthz.` } });
     };
-    route().catch((error: unknown) => {
+    route().catch((caught: unknown) => {
       if (res.headersSent) {
         res.destroy();
         return;
       }
       // Drain what is left of the request so the client reads our answer instead of a reset.
       req.resume();
+      const error = nulCharacterError(caught) ?? caught;
       if (error instanceof AppError) {
         const status = httpStatusFor(error.code);
         if (url.pathname === "/graphql")

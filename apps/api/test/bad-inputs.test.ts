@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { datasetId, importTinyModel, startTestApi, type TestApi, uploadArtifact } from "./helpers";
-import { LAUNCH } from "./worker-client";
+import { collect, datasetId, importTinyModel, startTestApi, type TestApi, uploadArtifact } from "./helpers";
+import { LAUNCH, RUN_EVENTS_AFTER, TestWorker } from "./worker-client";
 
 /**
  * Every bad input gets a clear error with a stable code, the server keeps serving, and nothing is half-written.
@@ -109,6 +109,19 @@ describe("bad inputs", () => {
       const res = await fetch(`${api.url}/artifacts/00000000-0000-4000-8000-000000000004`);
       return { status: res.status, body: await res.json() };
     });
+    // Postgres stores no NUL (U+0000) in text or jsonb: a name, a tag, a CSV label or a worker's info carrying one.
+    gqlCase("NUL character in a run's name", () => launch({ name: "run\u0000one" }));
+    gqlCase("NUL character in a tag", () => launch({ tags: ["ok", "b\u0000d"] }));
+    gqlCase("NUL character in a CSV label", () =>
+      api.gql(`mutation($i: RegisterDatasetInput!) { registerDataset(input: $i) { dataset { id } } }`, {
+        i: { name: "nul-label", task: "TABULAR_CLASSIFICATION", format: "CSV", content: "a,b,label\n1,2,x\n3,4,y\u0000z\n5,6,x\n" },
+      }),
+    );
+    gqlCase("NUL character in a worker's info (JSON)", () =>
+      api.gql(`mutation($i: RegisterWorkerInput!) { registerWorker(input: $i) { leaseSeconds } }`, {
+        i: { name: "nul-info", backends: ["CPU"], device: "cpu", info: { note: "a\u0000b" } },
+      }),
+    );
     rawCase("CSRF: GET mutation / non-JSON content type", () => post(`{"query":"{ projects { id } }"}`, { "content-type": "text/plain" }));
 
     const results: { name: string; status: number; code?: string; message: string }[] = [];
@@ -144,12 +157,31 @@ describe("bad inputs", () => {
     expect(byName["model bundle that is not a tar"]).toMatchObject({ code: "BAD_USER_INPUT", message: expect.stringMatching(/not a tar/) });
     expect(byName["model import from an unreachable URL"]).toMatchObject({ code: "UPSTREAM_FAILED" });
     expect(byName["unknown artifact download"]).toMatchObject({ status: 404, code: "NOT_FOUND" });
+    for (const name of ["NUL character in a run's name", "NUL character in a tag", "NUL character in a CSV label", "NUL character in a worker's info (JSON)"])
+      expect(byName[name], name).toMatchObject({ code: "BAD_USER_INPUT", message: expect.stringMatching(/NUL character \(U\+0000\)/) });
 
     // Nothing half-written: no run, dataset, model or event appeared.
     expect(await counts()).toEqual(before);
     // And the server still serves.
     expect((await api.q<any>(`{ projects { name } }`)).projects[0].name).toBe("default");
     expect((await fetch(`${api.url}/healthz`)).status).toBe(200);
+  });
+
+  it("keeps a worker's diagnostics that carry NUL characters, with U+FFFD in their place, instead of failing its reports", async () => {
+    const run = (await api.q<any>(LAUNCH, { i: { datasetId: irisId, config: { learningRate: 0.01, epochs: 2, batchSize: 8 }, backends: ["CPU"] } })).launchRun;
+    const worker = new TestWorker(api, ["CPU"], "nul-worker");
+    await worker.register();
+    expect((await worker.claim()).run.id).toBe(run.id);
+    expect((await worker.start(run.id)).errors).toBeUndefined();
+    expect((await worker.progress(run.id, "load\u0000dataset", 1, 2)).data?.reportProgress).toBe(true);
+    expect((await worker.logs(run.id, [{ level: "warn", message: "row 3: label 'y\u0000z'", seq: 1 }])).data?.reportLogs).toBe(true);
+    const failed = await worker.fail(run.id, "could not parse \u0000\u0000 at byte 7", "pre\u0000pare");
+    expect(failed.errors).toBeUndefined();
+    expect(failed.data.failRun).toMatchObject({ status: "FAILED", error: "[pre\uFFFDpare] could not parse \uFFFD\uFFFD at byte 7" });
+    const events = (await collect(api.ws(), RUN_EVENTS_AFTER, { id: run.id, after: 0 }).done).map((e) => e.runEventsAfter);
+    expect(events.find((e) => e.__typename === "Progress")).toMatchObject({ phase: "load\uFFFDdataset" });
+    expect(events.find((e) => e.__typename === "LogLine")).toMatchObject({ level: "warn", message: "row 3: label 'y\uFFFDz'" });
+    expect(events.at(-1)).toMatchObject({ __typename: "StatusChanged", status: "FAILED", error: expect.stringContaining("\uFFFD\uFFFD") });
   });
 
   it("refuses bad subscriptions over graphql-ws with a clear error and keeps the socket usable", async () => {

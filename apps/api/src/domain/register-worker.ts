@@ -2,6 +2,7 @@ import { type Backend, type WorkerRow, workers } from "@tunelab/db";
 import { eq } from "drizzle-orm";
 import type { Context } from "../context";
 import { badInput, unauthenticated } from "../errors";
+import { storableText } from "./storable-text";
 import { requireWorker } from "./lock-run";
 
 export interface WorkerRegistrationModel {
@@ -26,7 +27,7 @@ export async function registerWorker(
   const info = input.info && typeof input.info === "object" && !Array.isArray(input.info) ? (input.info as Record<string, unknown>) : {};
   const [worker] = await ctx.handle.db
     .insert(workers)
-    .values({ name: input.name.trim(), backend: backends[0]!, backends, device: input.device.slice(0, 500), tokenId, info })
+    .values({ name: input.name.trim(), backend: backends[0]!, backends, device: storableText(input.device.slice(0, 500)), tokenId, info })
     .returning();
   ctx.log.info({ workerId: worker!.id, backends, device: worker!.device }, "worker registered");
   return { worker: worker!, leaseSeconds: ctx.env.leaseSeconds, heartbeatSeconds: ctx.env.heartbeatSeconds };

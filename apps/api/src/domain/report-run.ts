@@ -4,6 +4,7 @@ import type { Context } from "../context";
 import { badInput, isUuid, leaseLost } from "../errors";
 import { MAX_NOTIFY_PAYLOAD, RUN_EVENTS_CHANNEL } from "../pubsub";
 import { ACTIVE_STATUSES, lockHeldRun, releaseWorker, requireWorker, setRunStatus } from "./lock-run";
+import { storableText } from "./storable-text";
 
 /**
  * The worker's reports for a run it holds. Each runs in one transaction that first locks the run and checks the lease
@@ -24,7 +25,7 @@ export async function startRun(
     const run = await lockHeldRun(tx, workerId, runId, ctx.env.leaseSeconds);
     const changes = {
       backend: input.backend,
-      device: input.device.slice(0, 500),
+      device: storableText(input.device.slice(0, 500)),
       frozenLayers: input.frozenLayers,
       trainableParams: input.trainableParams,
       frozenParams: input.frozenParams,
@@ -45,7 +46,7 @@ export async function reportProgress(
 ): Promise<boolean> {
   if (!Number.isFinite(input.done) || (input.total != null && !Number.isFinite(input.total))) throw badInput("done and total must be finite numbers.");
   await reportEvents(ctx, workerId, runId, [
-    { type: "PROGRESS", payload: { phase: input.phase.slice(0, 100), done: input.done, total: input.total ?? null }, at: new Date() },
+    { type: "PROGRESS", payload: { phase: storableText(input.phase.slice(0, 100)), done: input.done, total: input.total ?? null }, at: new Date() },
   ]);
   return true;
 }
@@ -66,7 +67,7 @@ export async function reportLogs(
     const at = l.at ? new Date(l.at) : undefined;
     return {
       type: "LOG",
-      payload: { level: l.level.slice(0, 20), message: l.message.slice(0, 10_000) },
+      payload: { level: storableText(l.level.slice(0, 20)), message: storableText(l.message.slice(0, 10_000)) },
       at: at && !Number.isNaN(at.getTime()) ? at : now,
       logSeq: l.seq ?? null,
     };
@@ -203,10 +204,10 @@ export async function failRun(ctx: Context, workerId: string, runId: string, err
     // A retried failRun after a lost response: already failed by this worker.
     if (current && current.status === "FAILED" && current.workerId === workerId) return current;
     const run = await lockHeldRun(tx, workerId, runId, ctx.env.leaseSeconds);
-    const message = (step ? `[${step}] ` : "") + error.slice(0, 10_000);
+    const message = storableText((step ? `[${step}] ` : "") + error.slice(0, 10_000));
     const updated = await setRunStatus(tx, run, "FAILED", {
       error: message,
-      errorStep: step ?? null,
+      errorStep: step == null ? null : storableText(step),
       finishedAt: new Date(),
       leaseExpiresAt: null,
     });
