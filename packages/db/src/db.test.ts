@@ -7,7 +7,7 @@ import { createDb } from "./create-db";
 import { DatabaseConnectionError, sqlErrorOf } from "./errors";
 import { datasets, evaluations, metricPoints, metricRollups, metricSummaries, models, projects, REPORT_ROLLUPS_ABOVE_EPOCHS, runEvents, runs, workers, workerTokens } from "./schema";
 import { createTestDb, testDrivers, type TestDb } from "./testing";
-import { seedRunGraph, sqlState } from "./test-fixtures";
+import { holdRun, seedRunGraph, sqlState } from "./test-fixtures";
 import { appendRunEvents } from "./writes/events";
 import { rebuildMetricRollups, recordMetricPoints } from "./writes/metrics";
 import { EpochOutOfRangeError, reportEpochsAtomically, reportEpochsBatch } from "./writes/report-epochs";
@@ -254,13 +254,11 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
 
   it("reports epochs in one statement: lock + lease, points, events, NOTIFY; a retry is a no-op; a run not held is untouched", async () => {
     const { run } = await seedRunGraph(h.db);
-    const [token] = await h.db.insert(workerTokens).values({ name: "t", tokenSha256: "d".repeat(64) }).returning();
+    const { token, worker } = await holdRun(h.db, run.id);
     const [other] = await h.db.insert(workerTokens).values({ name: "u", tokenSha256: "e".repeat(64) }).returning();
-    const [worker] = await h.db.insert(workers).values({ name: "w", backend: "CPU", backends: ["CPU"], device: "cpu", tokenId: token!.id }).returning();
-    await h.db.update(runs).set({ status: "RUNNING", workerId: worker!.id }).where(eq(runs.id, run.id));
     const notes: unknown[] = [];
     const stop = await h.listen("report_test", (p) => notes.push(JSON.parse(p)));
-    const base = { runId: run.id, workerId: worker!.id, tokenId: token!.id, channel: "report_test", maxPayloadBytes: 7000 };
+    const base = { runId: run.id, workerId: worker.id, tokenId: token.id, channel: "report_test", maxPayloadBytes: 7000 };
     const leaseUntil = new Date(Date.now() + 60_000);
     const at = new Date("2026-03-04T05:06:07.890Z");
     const epoch = (e: number) => ({ epoch: e, metrics: { loss: 1 / e, acc: e / 10 } });
@@ -414,10 +412,8 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
     ["without rollups", 1000],
   ])("folds in-order reports (plain INSERT) and overlapping ones (stored points kept) into summaries as the points, %s", async (_, configuredEpochs) => {
     const { run } = await seedRunGraph(h.db);
-    const [token] = await h.db.insert(workerTokens).values({ name: "t", tokenSha256: "d".repeat(64) }).returning();
-    const [worker] = await h.db.insert(workers).values({ name: "w", backend: "CPU", backends: ["CPU"], device: "cpu", tokenId: token!.id }).returning();
-    await h.db.update(runs).set({ status: "RUNNING", workerId: worker!.id, epochs: configuredEpochs }).where(eq(runs.id, run.id));
-    const base = { runId: run.id, workerId: worker!.id, tokenId: token!.id, channel: "fold_test", maxPayloadBytes: 7000, leaseUntil: null };
+    const { token, worker } = await holdRun(h.db, run.id, { epochs: configuredEpochs });
+    const base = { runId: run.id, workerId: worker.id, tokenId: token.id, channel: "fold_test", maxPayloadBytes: 7000, leaseUntil: null };
     const metricsOf = (e: number, shift = 0) => ({ loss: 1 / e + shift + (e === 23 ? 5 : 0), acc: (e % 7) / 7 + shift });
     const range = (from: number, to: number, shift = 0) => Array.from({ length: to - from + 1 }, (_, i) => ({ epoch: from + i, metrics: metricsOf(from + i, shift) }));
     expect(await reportEpochsAtomically(h.db, { ...base, epochs: range(1, 7) })).toBe(7);
@@ -463,10 +459,8 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
 
   it("keeps summaries but no rollups for a run of at most REPORT_ROLLUPS_ABOVE_EPOCHS epochs, on both report paths", async () => {
     const { run } = await seedRunGraph(h.db);
-    const [token] = await h.db.insert(workerTokens).values({ name: "t", tokenSha256: "e".repeat(64) }).returning();
-    const [worker] = await h.db.insert(workers).values({ name: "w", backend: "CPU", backends: ["CPU"], device: "cpu", tokenId: token!.id }).returning();
-    await h.db.update(runs).set({ status: "RUNNING", workerId: worker!.id, epochs: REPORT_ROLLUPS_ABOVE_EPOCHS }).where(eq(runs.id, run.id));
-    const base = { runId: run.id, workerId: worker!.id, tokenId: token!.id, channel: "short_test", maxPayloadBytes: 7000, leaseUntil: null };
+    const { token, worker } = await holdRun(h.db, run.id, { epochs: REPORT_ROLLUPS_ABOVE_EPOCHS });
+    const base = { runId: run.id, workerId: worker.id, tokenId: token.id, channel: "short_test", maxPayloadBytes: 7000, leaseUntil: null };
     const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => ({ epoch: from + i, metrics: { loss: 1 / (from + i) } }));
     expect(await reportEpochsAtomically(h.db, { ...base, epochs: range(1, 30) })).toBe(30);
     // An overlap takes the upsert path (tunelab_record_metric_points), which must skip the rollups too.
@@ -482,12 +476,10 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
 
   it("stores a report's values exactly (binary float8[] on node-postgres, text on PGlite), NULL cells skipped", async () => {
     const { run } = await seedRunGraph(h.db);
-    const [token] = await h.db.insert(workerTokens).values({ name: "t", tokenSha256: "f".repeat(64) }).returning();
-    const [worker] = await h.db.insert(workers).values({ name: "w", backend: "CPU", backends: ["CPU"], device: "cpu", tokenId: token!.id }).returning();
-    await h.db.update(runs).set({ status: "RUNNING", workerId: worker!.id, epochs: 10 }).where(eq(runs.id, run.id));
+    const { token, worker } = await holdRun(h.db, run.id, { epochs: 10 });
     const extremes = [5e-324, 1.7976931348623157e308, 0.1 + 0.2, 1 / 3, -123.456, 2 ** 53 + 2, -2.2250738585072014e-308];
     const epochs = extremes.map((v, i) => ({ epoch: i + 1, metrics: (i % 2 ? { a: v } : { a: v, b: -v }) as Record<string, number> }));
-    const base = { runId: run.id, workerId: worker!.id, tokenId: token!.id, channel: "exact_test", maxPayloadBytes: 7000, leaseUntil: null };
+    const base = { runId: run.id, workerId: worker.id, tokenId: token.id, channel: "exact_test", maxPayloadBytes: 7000, leaseUntil: null };
     expect(await reportEpochsAtomically(h.db, { ...base, epochs })).toBe(extremes.length);
     const points = await h.db.select().from(metricPoints).where(eq(metricPoints.runId, run.id)).orderBy(metricPoints.key, metricPoints.step);
     expect(points.map((p) => [p.key, p.step, p.value])).toEqual([
@@ -498,9 +490,7 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
 
   it("sends a report again when its plain INSERT meets a point written meanwhile (unique violation, nothing written)", async () => {
     const { run } = await seedRunGraph(h.db);
-    const [token] = await h.db.insert(workerTokens).values({ name: "t", tokenSha256: "d".repeat(64) }).returning();
-    const [worker] = await h.db.insert(workers).values({ name: "w", backend: "CPU", backends: ["CPU"], device: "cpu", tokenId: token!.id }).returning();
-    await h.db.update(runs).set({ status: "RUNNING", workerId: worker!.id }).where(eq(runs.id, run.id));
+    const { token, worker } = await holdRun(h.db, run.id);
     // Stands in for a concurrent writer: on the first inserted point only (a sequence is not rolled back), the same
     // point is written just before it, so the report's statement fails with 23505 and rolls back entirely.
     await h.db.execute(sql`CREATE SEQUENCE race_seq`);
@@ -513,7 +503,7 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
       END $$`);
     await h.db.execute(sql`CREATE TRIGGER race_point BEFORE INSERT ON metric_points FOR EACH ROW EXECUTE FUNCTION race_point()`);
     const last = await reportEpochsAtomically(h.db, {
-      runId: run.id, workerId: worker!.id, tokenId: token!.id, channel: "race_test", maxPayloadBytes: 7000, leaseUntil: null,
+      runId: run.id, workerId: worker.id, tokenId: token.id, channel: "race_test", maxPayloadBytes: 7000, leaseUntil: null,
       epochs: [{ epoch: 1, metrics: { loss: 0.5 } }, { epoch: 2, metrics: { loss: 0.25 } }],
     });
     expect(last).toBe(2);
@@ -524,11 +514,9 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
 
   it("moves a run's lease on a report only when that gains more than a tenth of the lease", async () => {
     const { run } = await seedRunGraph(h.db);
-    const [token] = await h.db.insert(workerTokens).values({ name: "t", tokenSha256: "d".repeat(64) }).returning();
-    const [worker] = await h.db.insert(workers).values({ name: "w", backend: "CPU", backends: ["CPU"], device: "cpu", tokenId: token!.id }).returning();
-    await h.db.update(runs).set({ status: "RUNNING", workerId: worker!.id }).where(eq(runs.id, run.id));
+    const { token, worker } = await holdRun(h.db, run.id);
     const report = (epoch: number, leaseUntil: Date | null) =>
-      reportEpochsAtomically(h.db, { runId: run.id, workerId: worker!.id, tokenId: token!.id, channel: "lease_test", maxPayloadBytes: 7000, leaseUntil, epochs: [{ epoch, metrics: { loss: 1 } }] });
+      reportEpochsAtomically(h.db, { runId: run.id, workerId: worker.id, tokenId: token.id, channel: "lease_test", maxPayloadBytes: 7000, leaseUntil, epochs: [{ epoch, metrics: { loss: 1 } }] });
     const lease = async () => (await h.db.select().from(runs).where(eq(runs.id, run.id)))[0]!.leaseExpiresAt!.getTime();
     const first = new Date(Date.now() + 60_000);
     await report(1, first);
@@ -544,14 +532,12 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
 
   it("leaves the events out of a report's NOTIFY when they exceed the payload limit", async () => {
     const { run } = await seedRunGraph(h.db);
-    const [token] = await h.db.insert(workerTokens).values({ name: "t", tokenSha256: "d".repeat(64) }).returning();
-    const [worker] = await h.db.insert(workers).values({ name: "w", backend: "CPU", backends: ["CPU"], device: "cpu", tokenId: token!.id }).returning();
-    await h.db.update(runs).set({ status: "RUNNING", workerId: worker!.id }).where(eq(runs.id, run.id));
+    const { token, worker } = await holdRun(h.db, run.id);
     await h.db.update(runs).set({ epochs: 100 }).where(eq(runs.id, run.id));
     const notes: Record<string, unknown>[] = [];
     const stop = await h.listen("report_test_big", (p) => notes.push(JSON.parse(p)));
     const epochs = Array.from({ length: 100 }, (_, i) => ({ epoch: i + 1, metrics: { loss: 1 / (i + 1), val_loss: 2 / (i + 1) } }));
-    const last = await reportEpochsAtomically(h.db, { runId: run.id, workerId: worker!.id, tokenId: token!.id, leaseUntil: null, epochs, channel: "report_test_big", maxPayloadBytes: 7000 });
+    const last = await reportEpochsAtomically(h.db, { runId: run.id, workerId: worker.id, tokenId: token.id, leaseUntil: null, epochs, channel: "report_test_big", maxPayloadBytes: 7000 });
     expect(last).toBe(100);
     for (let i = 0; i < 50 && notes.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
     await stop();
@@ -561,14 +547,12 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
 
   it("reports progress and log lines in one statement: lock + lease, events, NOTIFY; numbered lines already stored are skipped; a run not held is untouched", async () => {
     const { run } = await seedRunGraph(h.db);
-    const [token] = await h.db.insert(workerTokens).values({ name: "t", tokenSha256: "d".repeat(64) }).returning();
+    const { token, worker } = await holdRun(h.db, run.id);
     const [other] = await h.db.insert(workerTokens).values({ name: "u", tokenSha256: "e".repeat(64) }).returning();
-    const [worker] = await h.db.insert(workers).values({ name: "w", backend: "CPU", backends: ["CPU"], device: "cpu", tokenId: token!.id }).returning();
-    await h.db.update(runs).set({ status: "RUNNING", workerId: worker!.id }).where(eq(runs.id, run.id));
     const notes: Record<string, unknown>[] = [];
     const stop = await h.listen("events_test", (p) => notes.push(JSON.parse(p)));
     const leaseUntil = new Date(Date.now() + 60_000);
-    const base = { runId: run.id, workerId: worker!.id, tokenId: token!.id, leaseUntil, channel: "events_test", maxPayloadBytes: 7000 };
+    const base = { runId: run.id, workerId: worker.id, tokenId: token.id, leaseUntil, channel: "events_test", maxPayloadBytes: 7000 };
     const t1 = new Date("2026-03-04T05:06:07.890Z");
     const t2 = new Date("2026-03-04T05:06:08.123Z");
     const progress = { type: "PROGRESS" as const, payload: { phase: "train", done: 5, total: null }, at: t1 };
@@ -615,15 +599,13 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
 
   it("leaves the events out of a progress or log report's NOTIFY when they exceed the payload limit", async () => {
     const { run } = await seedRunGraph(h.db);
-    const [token] = await h.db.insert(workerTokens).values({ name: "t", tokenSha256: "d".repeat(64) }).returning();
-    const [worker] = await h.db.insert(workers).values({ name: "w", backend: "CPU", backends: ["CPU"], device: "cpu", tokenId: token!.id }).returning();
-    await h.db.update(runs).set({ status: "RUNNING", workerId: worker!.id }).where(eq(runs.id, run.id));
+    const { token, worker } = await holdRun(h.db, run.id);
     const notes: Record<string, unknown>[] = [];
     const stop = await h.listen("events_test_big", (p) => notes.push(JSON.parse(p)));
     const at = new Date();
     // 20 lines of 400 characters: about 10 kB of events, over the 7,000-byte limit, though under 7000 / 120 lines.
     const events = Array.from({ length: 20 }, (_, i) => ({ type: "LOG" as const, payload: { level: "info", message: "x".repeat(400) }, at, logSeq: i + 1 }));
-    const last = await reportEventsAtomically(h.db, { runId: run.id, workerId: worker!.id, tokenId: token!.id, leaseUntil: null, events, channel: "events_test_big", maxPayloadBytes: 7000 });
+    const last = await reportEventsAtomically(h.db, { runId: run.id, workerId: worker.id, tokenId: token.id, leaseUntil: null, events, channel: "events_test_big", maxPayloadBytes: 7000 });
     expect(last).toBe(20);
     for (let i = 0; i < 50 && notes.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
     await stop();

@@ -1,6 +1,7 @@
 import type { Db } from "./client";
 import { sqlErrorOf } from "./errors";
-import { artifacts, datasets, models, projects, runs } from "./schema";
+import { eq } from "drizzle-orm";
+import { artifacts, datasets, models, projects, runs, workers, workerTokens } from "./schema";
 
 /** Inserts the smallest graph a run needs (project, dataset, base model + artifact) and returns the ids. */
 export async function seedRunGraph(db: Db, suffix = "a") {
@@ -56,6 +57,14 @@ export async function seedRunGraph(db: Db, suffix = "a") {
     })
     .returning();
   return { project: project!, artifact: artifact!, dataset: dataset!, model: model!, run: run! };
+}
+
+/** A worker token, a worker registered with it, and the run RUNNING on that worker (with any other changes to the run). */
+export async function holdRun(db: Db, runId: string, changes: Partial<typeof runs.$inferInsert> = {}) {
+  const [token] = await db.insert(workerTokens).values({ name: "t", tokenSha256: "d".repeat(64) }).returning();
+  const [worker] = await db.insert(workers).values({ name: "w", backend: "CPU", backends: ["CPU"], device: "cpu", tokenId: token!.id }).returning();
+  await db.update(runs).set({ status: "RUNNING", workerId: worker!.id, ...changes }).where(eq(runs.id, runId));
+  return { token: token!, worker: worker! };
 }
 
 /** The SQLSTATE of a failed query, whichever driver threw it (drizzle wraps driver errors in `cause`). */
