@@ -76,35 +76,41 @@ export async function reportLogs(
   return true;
 }
 
-/**
- * Progress and log lines in one round trip (reportEventsAtomically: lock and lease, events, NOTIFY). When the run is
- * not held by this worker under this token, nothing was written, and the step-by-step checks throw the precise error.
- */
-async function reportEvents(ctx: Context, workerId: string, runId: string, events: ReportedEvent[]): Promise<void> {
-  const report = () =>
-    reportEventsAtomically(ctx.handle.db, {
-      runId,
-      workerId,
-      tokenId: ctx.workerTokenId!,
-      leaseUntil: ctx.env.leaseSeconds ? new Date(Date.now() + ctx.env.leaseSeconds * 1000) : null,
-      events,
-      channel: RUN_EVENTS_CHANNEL,
-      maxPayloadBytes: MAX_NOTIFY_PAYLOAD,
-    });
-  if (ctx.workerTokenId && isUuid(workerId) && isUuid(runId) && (await report()) !== null) return;
-  await throwWhyNotHeld(ctx, workerId, runId);
-  if ((await report()) === null) throw leaseLost(runId);
+/** Progress and log lines in one round trip (reportEventsAtomically: lock and lease, events, NOTIFY). */
+function reportEvents(ctx: Context, workerId: string, runId: string, events: ReportedEvent[]): Promise<void> {
+  return reportToHeldRun(ctx, workerId, runId, (held) => reportEventsAtomically(ctx.handle.db, { ...held, events }));
+}
+
+/** What every one-statement report of a held run is given besides its own content. */
+interface HeldRunReport {
+  runId: string;
+  workerId: string;
+  tokenId: string;
+  leaseUntil: Date | null;
+  channel: string;
+  maxPayloadBytes: number;
 }
 
 /**
- * After a one-statement report wrote nothing: the step-by-step checks throw the precise error (UNAUTHENTICATED,
- * NOT_FOUND, FORBIDDEN, LEASE_LOST). Should they pass (the run changed in between), the caller reports again.
+ * Sends a one-statement report (epochs, progress, log lines), which returns null and writes nothing when the run is
+ * not held by this worker under this token. Then the step-by-step checks throw the precise error (UNAUTHENTICATED,
+ * NOT_FOUND, FORBIDDEN, LEASE_LOST); should they pass (the run changed in between), the report is sent again.
  */
-async function throwWhyNotHeld(ctx: Context, workerId: string, runId: string): Promise<void> {
+async function reportToHeldRun(ctx: Context, workerId: string, runId: string, report: (held: HeldRunReport) => Promise<number | null>): Promise<void> {
+  const held: HeldRunReport = {
+    runId,
+    workerId,
+    tokenId: ctx.workerTokenId!,
+    leaseUntil: ctx.env.leaseSeconds ? new Date(Date.now() + ctx.env.leaseSeconds * 1000) : null,
+    channel: RUN_EVENTS_CHANNEL,
+    maxPayloadBytes: MAX_NOTIFY_PAYLOAD,
+  };
+  if (ctx.workerTokenId && isUuid(workerId) && isUuid(runId) && (await report(held)) !== null) return;
   await ctx.handle.db.transaction(async (tx) => {
     await requireWorker(tx, workerId, ctx.workerTokenId);
     await lockHeldRun(tx, workerId, runId);
   });
+  if ((await report(held)) === null) throw leaseLost(runId);
 }
 
 const METRIC_NAME = /^[A-Za-z0-9_.:/-]{1,64}$/;
@@ -135,22 +141,12 @@ export async function reportEpochs(
   const epochsToWrite = [...byStep.values()].sort((a, b) => a.epoch - b.epoch);
   // The common case in one round trip: lock + lease, points (existing ones kept, so a retried report is a no-op),
   // summaries, rollups, an EPOCH event per epoch whose points were all new, and the NOTIFY (see reportEpochsAtomically).
-  const report = () =>
-    ctx.reports.report({
-      runId,
-      workerId,
-      tokenId: ctx.workerTokenId!,
-      leaseUntil: ctx.env.leaseSeconds ? new Date(Date.now() + ctx.env.leaseSeconds * 1000) : null,
-      epochs: epochsToWrite,
-      channel: RUN_EVENTS_CHANNEL,
-      maxPayloadBytes: MAX_NOTIFY_PAYLOAD,
-    }).catch((error: unknown) => {
+  await reportToHeldRun(ctx, workerId, runId, (held) =>
+    ctx.reports.report({ ...held, epochs: epochsToWrite }).catch((error: unknown) => {
       if (error instanceof EpochOutOfRangeError) throw badInput(`${error.message}.`);
       throw error;
-    });
-  if (ctx.workerTokenId && isUuid(workerId) && isUuid(runId) && (await report()) !== null) return true;
-  await throwWhyNotHeld(ctx, workerId, runId);
-  if ((await report()) === null) throw leaseLost(runId);
+    }),
+  );
   return true;
 }
 
