@@ -161,6 +161,41 @@ describe.each(testDrivers())("run lifecycle over HTTP + graphql-ws on %s", (driv
     await worker.fail(id, "boom", "train");
   });
 
+  it("progress: a live subscriber gets every value; a replay gets each phase's latest, in its place in the run's order", async () => {
+    const { id } = (
+      await api.q<any>(LAUNCH, { i: { datasetId: irisId, config: { learningRate: 0.01, epochs: 5, batchSize: 8 }, backends: ["WASM"] } })
+    ).launchRun;
+    const worker = new TestWorker(api, ["WASM"]);
+    await worker.register();
+    await worker.claim();
+    const live = collect(api.ws(), RUN_EVENTS, { id }, (ev) => ev.some((e) => e.runEvents.__typename === "EpochCompleted" && e.runEvents.epoch === 2));
+    // Subscribed (its replay of QUEUED and PREPARING arrived) before the reports below.
+    for (let i = 0; i < 100 && live.events.length < 2; i++) await sleep(20);
+    await worker.progress(id, "download-model", 1, 2);
+    await worker.progress(id, "download-model", 2, 2);
+    await worker.start(id);
+    for (let epoch = 1; epoch <= 2; epoch++) {
+      for (let batch = 1; batch <= 3; batch++) expect((await worker.progress(id, "train", batch, 3)).errors).toBeUndefined();
+      expect((await worker.epochs(id, [{ epoch, metrics: { loss: 1 / epoch } }])).errors).toBeUndefined();
+    }
+    const shape = (e: any) => (e.__typename === "Progress" ? `${e.phase} ${e.done}` : e.__typename === "EpochCompleted" ? `epoch ${e.epoch}` : e.status);
+    const liveEvents = (await live.done).map((e) => e.runEvents);
+    expect(liveEvents.map(shape)).toEqual(["QUEUED", "PREPARING", "download-model 1", "download-model 2", "RUNNING", "train 1", "train 2", "train 3", "epoch 1", "train 1", "train 2", "train 3", "epoch 2"]);
+    expect(liveEvents.map((e) => e.seq)).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
+
+    // A viewer opening the page now replays what the run keeps: superseded progress values are gone, their seqs skipped.
+    const replay = collect(api.ws(), RUN_EVENTS_AFTER, { id, after: 0 }, (ev) => ev.some((e) => e.runEventsAfter.seq === 13));
+    const replayed = (await replay.done).map((e) => e.runEventsAfter);
+    expect(replayed.map(shape)).toEqual(["QUEUED", "PREPARING", "download-model 2", "RUNNING", "epoch 1", "train 3", "epoch 2"]);
+    expect(replayed.map((e) => e.seq)).toEqual([1, 2, 4, 5, 9, 12, 13]);
+    // ... and the stream goes on live after the replay.
+    const next = collect(api.ws(), RUN_EVENTS_AFTER, { id, after: 12 }, (ev) => ev.length >= 2);
+    for (let i = 0; i < 100 && next.events.length < 1; i++) await sleep(20);
+    await worker.progress(id, "train", 1, 3);
+    expect((await next.done).map((e) => [e.runEventsAfter.seq, shape(e.runEventsAfter)])).toEqual([[13, "epoch 2"], [14, "train 1"]]);
+    await worker.fail(id, "done with the test", "train");
+  });
+
   it("cancel: queued at once, running on the next heartbeat, finished is a CONFLICT", async () => {
     const queued = (await api.q<any>(LAUNCH, { i: { datasetId: irisId, config: { learningRate: 0.01, epochs: 2, batchSize: 8 }, backends: ["CPU"] } })).launchRun;
     const c1 = await api.q<any>(`mutation($id: ID!) { cancelRun(id: $id) { status cancelRequested } }`, { id: queued.id });

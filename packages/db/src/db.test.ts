@@ -1,9 +1,11 @@
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { and, eq, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createDb } from "./create-db";
+import { migrationsFolder } from "./migrations";
 import { DatabaseConnectionError, sqlErrorOf } from "./errors";
 import { datasets, evaluations, metricPoints, metricRollups, metricSummaries, models, projects, REPORT_ROLLUPS_ABOVE_EPOCHS, runEvents, runs, workers, workerTokens } from "./schema";
 import { createTestDb, testDrivers, type TestDb } from "./testing";
@@ -11,7 +13,7 @@ import { holdRun, seedRunGraph, sqlState } from "./test-fixtures";
 import { appendRunEvents } from "./writes/events";
 import { rebuildMetricRollups, recordMetricPoints } from "./writes/metrics";
 import { EpochOutOfRangeError, reportEpochsAtomically, reportEpochsBatch } from "./writes/report-epochs";
-import { reportEventsAtomically } from "./writes/report-events";
+import { type ReportedEvent, reportEventsAtomically } from "./writes/report-events";
 import { ReportQueue } from "./writes/report-queue";
 
 describe.each(testDrivers())("data layer on %s", (driver) => {
@@ -595,6 +597,64 @@ describe.each(testDrivers())("data layer on %s", (driver) => {
       events: seqs.map((seq) => ({ runId: run.id, ...expected[seq - 1]!, at: expected[seq - 1]!.at.toISOString() })),
     });
     expect(notes).toEqual([notified([1]), notified([2, 3]), notified([4, 5])]);
+  });
+
+  it("keeps a run's latest progress per phase: a progress report deletes the older ones of its phase, live subscribers are notified of each", async () => {
+    const { run } = await seedRunGraph(h.db);
+    const { token, worker } = await holdRun(h.db, run.id);
+    const notes: { lastSeq: number; events: { seq: number; payload: unknown }[] }[] = [];
+    const stop = await h.listen("events_test_latest", (p) => notes.push(JSON.parse(p)));
+    const base = { runId: run.id, workerId: worker.id, tokenId: token.id, leaseUntil: null, channel: "events_test_latest", maxPayloadBytes: 7000 };
+    const at = new Date("2026-03-04T05:06:07.890Z");
+    const progress = (phase: string, done: number) => ({ type: "PROGRESS" as const, payload: { phase, done, total: 10 }, at });
+    const report = (...events: ReportedEvent[]) => reportEventsAtomically(h.db, { ...base, events });
+
+    expect(await report(progress("download-model", 5))).toBe(1);
+    expect(await report(progress("download-model", 10))).toBe(2);
+    expect(await report({ type: "LOG", payload: { level: "info", message: "loaded" }, at, logSeq: 1 })).toBe(3);
+    expect(await report(progress("train", 1))).toBe(4);
+    expect(await report(progress("train", 2))).toBe(5);
+    // Two values of one phase in one report: the newer stays.
+    expect(await report(progress("train", 3), progress("train", 4))).toBe(7);
+
+    const stored = await h.db.select().from(runEvents).where(eq(runEvents.runId, run.id)).orderBy(runEvents.seq);
+    expect(stored.map((e) => [e.seq, e.type, e.payload])).toEqual([
+      [2, "PROGRESS", { phase: "download-model", done: 10, total: 10 }],
+      [3, "LOG", { level: "info", message: "loaded" }],
+      [7, "PROGRESS", { phase: "train", done: 4, total: 10 }],
+    ]);
+    // The run's seq counter still counts every event reported, so the next one is 8 and nothing is numbered twice.
+    const [row] = await h.db.select().from(runs).where(eq(runs.id, run.id));
+    expect(row!.lastEventSeq).toBe(7);
+    expect(await report(progress("evaluate", 1))).toBe(8);
+
+    for (let i = 0; i < 50 && notes.length < 7; i++) await new Promise((r) => setTimeout(r, 20));
+    await stop();
+    // Every value reached the listeners, in order, as it was reported.
+    expect(notes.flatMap((n) => n.events.map((e) => e.seq))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(notes.map((n) => n.lastSeq)).toEqual([1, 2, 3, 4, 5, 7, 8]);
+  });
+
+  it("migration 0014 deletes the progress that a later value of its phase supersedes in runs recorded before it", async () => {
+    const { run } = await seedRunGraph(h.db);
+    const { run: other } = await seedRunGraph(h.db, "b");
+    await h.db.transaction((tx) =>
+      appendRunEvents(tx, run.id, [
+        { type: "PROGRESS", payload: { phase: "download-model", done: 1 } },
+        { type: "PROGRESS", payload: { phase: "train", done: 1 } },
+        { type: "PROGRESS", payload: { phase: "download-model", done: 2 } },
+        { type: "LOG", payload: { level: "info", message: "x" } },
+        { type: "PROGRESS", payload: { phase: "train", done: 2 } },
+        { type: "STATUS", payload: { status: "RUNNING" } },
+      ]),
+    );
+    await h.db.transaction((tx) => appendRunEvents(tx, other.id, [{ type: "PROGRESS", payload: { phase: "train", done: 9 } }]));
+    const statements = readFileSync(path.join(migrationsFolder, "0014_progress_latest_per_phase.sql"), "utf8").split("--> statement-breakpoint");
+    expect(statements[1]).toMatch(/^\s*-- 2\. The runs recorded so far/);
+    await h.query(statements[1]!);
+    const left = await h.db.select().from(runEvents).orderBy(runEvents.runId, runEvents.seq);
+    expect(left.filter((e) => e.runId === run.id).map((e) => [e.seq, e.type])).toEqual([[3, "PROGRESS"], [4, "LOG"], [5, "PROGRESS"], [6, "STATUS"]]);
+    expect(left.filter((e) => e.runId === other.id).map((e) => e.seq)).toEqual([1]);
   });
 
   it("leaves the events out of a progress or log report's NOTIFY when they exceed the payload limit", async () => {

@@ -529,7 +529,10 @@ export type Query = {
   project?: Maybe<Project>;
   projects: Array<Project>;
   run?: Maybe<Run>;
-  /** A run's recorded events with seq > afterSeq, oldest first (at most first, capped at 1000). */
+  /**
+   * A run's recorded events with seq > afterSeq, oldest first (at most first, capped at 1000). Progress is recorded as
+   * each phase's latest value only.
+   */
   runEventLog: Array<RunEvent>;
   runs: RunConnection;
   worker?: Maybe<Worker>;
@@ -718,7 +721,11 @@ export type RunEdge = {
 
 export type RunEvent = EpochCompleted | LogLine | Progress | StatusChanged;
 
-/** Consecutive events of one run, seq ascending with no gap; the next batch continues after lastSeq. */
+/**
+ * Events of one run, seq ascending; the next batch continues after lastSeq with nothing left out. Live batches carry
+ * every event as it was reported; a replay carries what the run keeps, where each phase's progress is its latest value
+ * (the seqs of the superseded values are skipped).
+ */
 export type RunEventBatch = {
   __typename?: 'RunEventBatch';
   events: Array<RunEvent>;
@@ -778,7 +785,10 @@ export type StatusChanged = {
   at: Scalars['DateTime']['output'];
   error?: Maybe<Scalars['String']['output']>;
   runId: Scalars['ID']['output'];
-  /** Position in the run's event log (dense, starts at 1). */
+  /**
+   * Position in the run's event log: starts at 1, one above the run's previous event. Progress is stored as its latest
+   * value per phase, so a replay skips the seqs of superseded progress values (live subscribers get every one).
+   */
   seq?: Maybe<Scalars['Float']['output']>;
   status: RunStatus;
 };

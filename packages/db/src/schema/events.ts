@@ -4,9 +4,11 @@ import { tstz } from "./columns";
 import { runEventType } from "./enums";
 
 /**
- * Everything that happened to a run, in order: status changes, epochs, progress and log lines. `seq` is dense per run
- * (taken from runs.last_event_seq), so a late subscriber replays up to a seq and then streams from seq + 1 with no gap
- * and no duplicate at the seam.
+ * Everything that happened to a run, in order: status changes, epochs, progress and log lines. `seq` is taken from
+ * runs.last_event_seq (each event one above the last), so a late subscriber replays up to a seq and then streams from
+ * seq + 1 with no gap and no duplicate at the seam. Progress is a value, not a history: a run keeps only its latest
+ * PROGRESS event per phase (the report that writes a newer one deletes the older, migration 0014), so the seqs of the
+ * stored events have holes where superseded progress was.
  */
 export const runEvents = pgTable(
   "run_events",
@@ -25,6 +27,8 @@ export const runEvents = pgTable(
     // A run's status changes (its final status for late subscribers). Partial: epochs, progress and log lines, nearly
     // every row, pay no second index entry.
     index("run_events_status_idx").on(t.runId, t.seq).where(sql`${t.type} = 'STATUS'`),
+    // A run's progress events, at most one per phase: what a progress report replaces.
+    index("run_events_progress_idx").on(t.runId, t.seq).where(sql`${t.type} = 'PROGRESS'`),
   ],
 );
 

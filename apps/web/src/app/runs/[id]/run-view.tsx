@@ -49,7 +49,8 @@ export function RunView({ id }: { id: string }) {
   const [logs, setLogs] = useState<LogEntry[]>([]);
   const refetchTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
 
-  // Events carry a dense per-run seq: replay from 0 once, then resume after the last seen seq on reconnect.
+  // Events carry an increasing per-run seq: replay from 0 once, then resume after the last seen seq on reconnect. A
+  // replay holds each phase's latest progress only (the API keeps no superseded values), which is all this page shows.
   const lastSeq = useRef(0);
   const [resumeSeq, setResumeSeq] = useState(0);
 
