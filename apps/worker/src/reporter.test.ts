@@ -213,6 +213,21 @@ describe("RunReporter", () => {
     reporter.close();
   });
 
+  it("keeps each phase's latest value: a finished download is sent even when another phase reports while it waits", async () => {
+    const { api, progress } = fakeApi();
+    const reporter = new RunReporter(api, "w", "r", log, { progressIntervalMs: 100, onLeaseLost: () => {} });
+    reporter.progress({ phase: "download-dataset", done: 1, total: 10 }); // goes at once
+    // While it is in flight: the dataset's last value (forced), then the model download's first values.
+    reporter.progress({ phase: "download-dataset", done: 10, total: 10 }, { force: true });
+    reporter.progress({ phase: "download-model", done: 1, total: 10 });
+    reporter.progress({ phase: "download-model", done: 2, total: 10 });
+    await sleep(350);
+    expect(progress.map((p) => `${p.input.phase} ${p.input.done}`)).toEqual(["download-dataset 1", "download-dataset 10", "download-model 2"]);
+    // Still one value per interval, whichever phase it is.
+    for (let i = 1; i < progress.length; i++) expect(progress[i]!.at - progress[i - 1]!.at).toBeGreaterThanOrEqual(45);
+    reporter.close();
+  });
+
   it("drops progress an epoch superseded while it waited for its turn", async () => {
     const { api, progress } = fakeApi();
     const reporter = new RunReporter(api, "w", "r", log, { progressIntervalMs: 100, onLeaseLost: () => {} });

@@ -49,7 +49,12 @@ export class RunReporter {
   private readonly epochs: EpochInput[] = [];
   private readonly logs: LogInput[] = [];
   private flushing: Promise<void> | undefined;
-  private pendingProgress: ProgressInput | undefined;
+  /**
+   * The latest value of each phase still to send, oldest phase first. Per phase, so that a phase's last value (a finished
+   * download) is never replaced by another phase's while it waits: the API keeps each phase's latest value, and a
+   * replayed run page shows it.
+   */
+  private readonly pendingProgress = new Map<string, ProgressInput>();
   private lastProgressAt = 0;
   private lastEpochAt = Number.NEGATIVE_INFINITY;
   private progressTimer: NodeJS.Timeout | undefined;
@@ -105,7 +110,7 @@ export class RunReporter {
     }
     this.lastEpochAt = now;
     // The epoch supersedes progress within it that is still waiting for its turn.
-    if (this.pendingProgress && WITHIN_EPOCH_PHASES.has(this.pendingProgress.phase)) this.pendingProgress = undefined;
+    for (const phase of WITHIN_EPOCH_PHASES) this.pendingProgress.delete(phase);
     this.kick();
   }
 
@@ -119,8 +124,15 @@ export class RunReporter {
     const interval = this.options.progressIntervalMs ?? 500;
     // Epochs faster than the progress interval: the epochs are the progress (see WITHIN_EPOCH_PHASES).
     if (WITHIN_EPOCH_PHASES.has(input.phase) && Date.now() - this.lastEpochAt < interval) return;
-    this.pendingProgress = input;
-    const wait = this.lastProgressAt + interval - Date.now();
+    // Moved to the end: the phase that waited longest goes first, so phases reporting at once take turns.
+    this.pendingProgress.delete(input.phase);
+    this.pendingProgress.set(input.phase, input);
+    this.scheduleProgress(force);
+  }
+
+  /** Sends the oldest pending value now (forced, or the interval is over) or when the interval ends. */
+  private scheduleProgress(force = false): void {
+    const wait = this.lastProgressAt + (this.options.progressIntervalMs ?? 500) - Date.now();
     if ((force || wait <= 0) && !this.progressInFlight) return void this.sendProgress();
     this.progressTimer ??= setTimeout(() => {
       this.progressTimer = undefined;
@@ -129,13 +141,10 @@ export class RunReporter {
   }
 
   private async sendProgress(): Promise<void> {
-    const input = this.pendingProgress;
+    const input = this.pendingProgress.values().next().value;
     if (!input || this.abort.signal.aborted) return;
-    if (this.progressInFlight) {
-      this.progress(input);
-      return;
-    }
-    this.pendingProgress = undefined;
+    if (this.progressInFlight) return this.scheduleProgress();
+    this.pendingProgress.delete(input.phase);
     this.progressInFlight = true;
     this.lastProgressAt = Date.now();
     try {
@@ -148,7 +157,7 @@ export class RunReporter {
       this.progressInFlight = false;
       this.lastProgressAt = Date.now();
     }
-    if (this.pendingProgress && !this.progressTimer) this.progress(this.pendingProgress);
+    if (this.pendingProgress.size > 0 && !this.progressTimer) this.scheduleProgress();
   }
 
   /**
@@ -255,6 +264,6 @@ export class RunReporter {
     this.abort.abort();
     if (this.progressTimer) clearTimeout(this.progressTimer);
     this.progressTimer = undefined;
-    this.pendingProgress = undefined;
+    this.pendingProgress.clear();
   }
 }

@@ -88,9 +88,22 @@ async function execute(claim: ClaimedRun, deps: RunExecutorDeps, active: ActiveR
   );
 
   try {
-    // 1-2: dataset and base model bytes, from the cache or downloaded with progress.
-    const datasetBytes = claim.dataset.artifact ? await fetchArtifact(claim.dataset.artifact, "download-dataset") : null;
-    const modelBytes = claim.baseModel ? await fetchArtifact(claim.baseModel.artifact, "download-model") : null;
+    // 1-2: dataset and base model bytes, from the cache or downloaded with progress: both at once, so a run that needs
+    // both waits for the slower download, not for the two in turn. The first to fail stops the other.
+    const downloads = new AbortController();
+    const downloadSignal = AbortSignal.any([signal, downloads.signal]);
+    const fetchOrStop = async (artifact: Artifact, phase: "download-dataset" | "download-model") => {
+      try {
+        return await fetchArtifact(artifact, phase, downloadSignal);
+      } catch (error) {
+        downloads.abort(error);
+        throw error;
+      }
+    };
+    const [datasetBytes, modelBytes] = await Promise.all([
+      claim.dataset.artifact ? fetchOrStop(claim.dataset.artifact, "download-dataset") : null,
+      claim.baseModel ? fetchOrStop(claim.baseModel.artifact, "download-model") : null,
+    ]);
     signal.throwIfAborted();
 
     const { device, kernels } = await deps.engine.use(claim.backend);
@@ -220,7 +233,7 @@ async function execute(claim: ClaimedRun, deps: RunExecutorDeps, active: ActiveR
     return "failed";
   }
 
-  async function fetchArtifact(artifact: Artifact, phase: "download-dataset" | "download-model"): Promise<Uint8Array> {
+  async function fetchArtifact(artifact: Artifact, phase: "download-dataset" | "download-model", signal: AbortSignal): Promise<Uint8Array> {
     const { bytes, hit } = await deps.cache.fetch(artifact.sha256, () =>
       retry(
         () =>

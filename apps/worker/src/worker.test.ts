@@ -85,6 +85,28 @@ describe("Worker lifecycle (fake API, fake trainer)", () => {
     expect(api.downloads).toBe(1);
   });
 
+  it("downloads a run's dataset and base model at once", async () => {
+    const run = api.withBaseModel(api.addRun(2));
+    api.downloadDelayMs = 300;
+    await startWorker();
+    await until("the run to succeed", () => run.status === "SUCCEEDED");
+    expect(api.maxDownloadsInFlight).toBe(2);
+    expect(api.downloads).toBe(2);
+  });
+
+  it("fails the run with the first download's error and gives the other download up", async () => {
+    const run = api.withBaseModel(api.addRun(2));
+    run.claim.dataset.artifact = { ...run.claim.dataset.artifact!, downloadUrl: "/artifacts/missing" };
+    api.downloadDelayMs = 1_000;
+    await startWorker();
+    await until("the run to fail", () => run.status === "FAILED");
+    expect(run.error).toMatch(/404/);
+    expect(run.errorStep).toBe("prepare");
+    // The model download was abandoned, not waited for: past its delay, its bytes were never sent.
+    await sleep(1_200);
+    expect(api.downloads).toBe(0);
+  });
+
   it("loads its best backend while it registers, before it claims a run", async () => {
     const engine = new FakeEngine();
     let callsWhenLoaded = -1;

@@ -35,6 +35,10 @@ export class FakeApi {
   workers = new Map<string, { name: string; backends: string[]; unregistered: boolean }>();
   artifacts = new Map<string, Uint8Array>();
   downloads = 0;
+  /** Milliseconds each artifact download waits before its bytes go out, and the most downloads seen at once. */
+  downloadDelayMs = 0;
+  downloadsInFlight = 0;
+  maxDownloadsInFlight = 0;
   /** While true, every request is answered 503 (an API restarting). */
   down = false;
   calls: string[] = [];
@@ -63,6 +67,11 @@ export class FakeApi {
         if (req.method === "GET" && req.url?.startsWith("/artifacts/")) {
           const bytes = this.artifacts.get(req.url.slice("/artifacts/".length));
           if (!bytes) return send(404, { error: "not found" });
+          this.downloadsInFlight++;
+          this.maxDownloadsInFlight = Math.max(this.maxDownloadsInFlight, this.downloadsInFlight);
+          if (this.downloadDelayMs) await new Promise((r) => setTimeout(r, this.downloadDelayMs));
+          this.downloadsInFlight--;
+          if (res.destroyed) return; // the worker gave the download up
           this.downloads++;
           res.writeHead(200, { "content-length": bytes.byteLength });
           return res.end(bytes);
@@ -100,6 +109,12 @@ export class FakeApi {
     const id = randomUUID();
     this.artifacts.set(id, bytes);
     return { id, sha256: createHash("sha256").update(bytes).digest("hex"), sizeBytes: bytes.byteLength, downloadUrl: `/artifacts/${id}` };
+  }
+
+  /** Gives a run a base model to download (a bundle of `bytes`; the fake engine does not read it). */
+  withBaseModel(run: FakeRun, bytes = new TextEncoder().encode("base model bundle")): FakeRun {
+    run.claim.baseModel = { id: "m1", name: "tiny-base", version: 1, task: "TABULAR_CLASSIFICATION", classNames: ["a", "b"], layers: [], artifact: this.addArtifact(bytes) };
+    return run;
   }
 
   addRun(epochs = 3, datasetBytes = new TextEncoder().encode("x,label\n1,a\n2,b\n")): FakeRun {
