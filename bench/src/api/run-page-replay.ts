@@ -13,6 +13,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import WebSocket from "ws";
+import { RunEventsDocument } from "../../../apps/web/src/gql/graphql";
 import {
   arg,
   datasetIdByName,
@@ -43,19 +44,8 @@ const PROGRESS_PER_SECOND = 2;
 
 const REPORT_PROGRESS = `mutation($w: ID!, $r: ID!, $i: ProgressInput!) { reportProgress(workerId: $w, runId: $r, input: $i) }`;
 const REPORT_LOGS = `mutation($w: ID!, $r: ID!, $l: [LogInput!]!) { reportLogs(workerId: $w, runId: $r, lines: $l) }`;
-/** The run page's subscription (apps/web/src/lib/documents.ts, RunEventsSubscription). */
-const RUN_PAGE_EVENTS = `subscription RunEvents($runId: ID!, $afterSeq: Float) {
-  runEventBatches(runId: $runId, afterSeq: $afterSeq) {
-    lastSeq
-    events {
-      __typename
-      ... on StatusChanged { runId status error at seq }
-      ... on EpochCompleted { runId epoch metrics at seq }
-      ... on Progress { runId phase done total at seq }
-      ... on LogLine { runId level message at seq }
-    }
-  }
-}`;
+/** The run page's subscription, as the dashboard sends it (apps/web/src/lib/documents.ts, printed by its codegen). */
+const RUN_PAGE_EVENTS = String(RunEventsDocument);
 
 interface Open {
   ms: number;
