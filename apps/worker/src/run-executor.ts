@@ -233,18 +233,18 @@ async function execute(claim: ClaimedRun, deps: RunExecutorDeps, active: ActiveR
     return "failed";
   }
 
-  async function fetchArtifact(artifact: Artifact, phase: "download-dataset" | "download-model", signal: AbortSignal): Promise<Uint8Array> {
+  async function fetchArtifact(artifact: Artifact, phase: "download-dataset" | "download-model", stop: AbortSignal): Promise<Uint8Array> {
     const { bytes, hit } = await deps.cache.fetch(artifact.sha256, () =>
       retry(
         () =>
           api.download(
             artifact.downloadUrl,
             (done, total) => reporter.progress({ phase, done, total: total ?? artifact.sizeBytes }),
-            signal,
+            stop,
           ),
         {
           maxElapsedMs: 5 * 60_000,
-          signal,
+          signal: stop,
           retryable: (e) => isTransient(e) || e instanceof CorruptDownloadError,
           onRetry: (e, attempt, delayMs) => log.warn({ err: e, attempt, delayMs, phase }, "download failed, retrying"),
         },
