@@ -445,6 +445,8 @@ export class Gql {
 
 export const LAUNCH = `mutation($i: LaunchRunInput!) { launchRun(input: $i) { id } }`;
 export const REPORT_EPOCHS = `mutation($w: ID!, $r: ID!, $e: [EpochInput!]!) { reportEpochs(workerId: $w, runId: $r, epochs: $e) }`;
+export const REPORT_PROGRESS = `mutation($w: ID!, $r: ID!, $i: ProgressInput!) { reportProgress(workerId: $w, runId: $r, input: $i) }`;
+export const REPORT_LOGS = `mutation($w: ID!, $r: ID!, $l: [LogInput!]!) { reportLogs(workerId: $w, runId: $r, lines: $l) }`;
 
 export async function datasetIdByName(api: Gql, name: string): Promise<string> {
   const d = await api.q<{ datasets: { id: string; name: string }[] }>(`{ datasets { id name } }`);

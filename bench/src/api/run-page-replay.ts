@@ -27,12 +27,15 @@ import {
   percentile,
   publish,
   REPORT_EPOCHS,
+  REPORT_LOGS,
+  REPORT_PROGRESS,
   round,
   startApiProcess,
   table,
   wholeArg,
   workerWithRunningRun,
 } from "./common";
+import { epochMetrics } from "./ingest-load";
 
 const HOURS = Number(arg("hours", "1"));
 if (!(HOURS > 0 && HOURS <= 24)) throw new Error(`--hours must be a number of hours above 0 and at most 24 (got ${HOURS})`);
@@ -42,8 +45,6 @@ const DRIVERS = driversArg();
 /** The worker's rate: RunReporter sends at most one progress value per 500 ms while it trains. */
 const PROGRESS_PER_SECOND = 2;
 
-const REPORT_PROGRESS = `mutation($w: ID!, $r: ID!, $i: ProgressInput!) { reportProgress(workerId: $w, runId: $r, input: $i) }`;
-const REPORT_LOGS = `mutation($w: ID!, $r: ID!, $l: [LogInput!]!) { reportLogs(workerId: $w, runId: $r, lines: $l) }`;
 /** The run page's subscription, as the dashboard sends it (apps/web/src/lib/documents.ts, printed by its codegen). */
 const RUN_PAGE_EVENTS = String(RunEventsDocument);
 
@@ -108,8 +109,8 @@ async function runDriver(driver: Driver) {
       progressLatencies.push(nowMs() - t);
       if ((s + 1) % batchesPerEpoch === 0 && epoch < epochs) {
         epoch++;
-        await gql.q(REPORT_EPOCHS, { w: workerId, r: runId, e: [{ epoch, metrics: { loss: 1 / epoch, acc: 1 - 1 / (epoch + 1), val_loss: 1.1 / epoch, val_acc: 1 - 1.2 / (epoch + 1) } }] });
-        await gql.q(REPORT_LOGS, { w: workerId, r: runId, l: [{ level: "info", message: `epoch ${epoch}: loss ${(1 / epoch).toFixed(4)}`, seq: epoch }] });
+        await gql.q(REPORT_EPOCHS, { w: workerId, r: runId, e: [{ epoch, metrics: epochMetrics(epoch) }] });
+        await gql.q(REPORT_LOGS, { w: workerId, r: runId, l: [{ level: "info", message: `epoch ${epoch}: loss ${epochMetrics(epoch).loss.toFixed(4)}`, seq: epoch }] });
       }
       if (s % 2000 === 1999) process.stdout.write(`\r${driver}: ${s + 1} of ${seconds * PROGRESS_PER_SECOND} progress reports`);
     }

@@ -28,12 +28,15 @@ import {
   postgresBackendCpu,
   publish,
   REPORT_EPOCHS,
+  REPORT_LOGS,
+  REPORT_PROGRESS,
   round,
   startApiProcess,
   table,
   wholeArg,
   workerWithRunningRun,
 } from "./common";
+import { epochMetrics } from "./ingest-load";
 
 const CALLS = wholeArg("calls", "750", 1);
 const ROUNDS = wholeArg("rounds", "3", 1);
@@ -42,8 +45,6 @@ const WARMUP = 150;
 if (WARMUP + CALLS + ROUNDS > 1000) throw new Error(`--calls: at most ${1000 - WARMUP - ROUNDS} (one run of at most 1,000 epochs takes every epoch report)`);
 const DRIVERS = driversArg();
 
-const REPORT_PROGRESS = `mutation($w: ID!, $r: ID!, $i: ProgressInput!) { reportProgress(workerId: $w, runId: $r, input: $i) }`;
-const REPORT_LOGS = `mutation($w: ID!, $r: ID!, $l: [LogInput!]!) { reportLogs(workerId: $w, runId: $r, lines: $l) }`;
 
 type Kind = "progress" | "logs" | "epochs";
 const KINDS: Kind[] = ["progress", "logs", "epochs"];
@@ -63,7 +64,7 @@ function reporter(gql: Gql, workerId: string, runId: string) {
     const n = ++next[kind];
     if (kind === "progress") await gql.q(REPORT_PROGRESS, { w: workerId, r: runId, i: { phase: "train", done: n, total: 1_000_000 } });
     else if (kind === "logs") await gql.q(REPORT_LOGS, { w: workerId, r: runId, l: [{ level: "info", message: `epoch ${n}: loss 0.1234`, seq: n }] });
-    else await gql.q(REPORT_EPOCHS, { w: workerId, r: runId, e: [{ epoch: n, metrics: { loss: 1 / n, acc: 1 - 1 / (n + 1), val_loss: 1.1 / n, val_acc: 1 - 1.2 / (n + 1) } }] });
+    else await gql.q(REPORT_EPOCHS, { w: workerId, r: runId, e: [{ epoch: n, metrics: epochMetrics(n) }] });
   };
 }
 
