@@ -6,7 +6,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -484,6 +484,31 @@ export function driversArg(): Driver[] {
   const drivers = arg("drivers", "postgres,pglite").split(",");
   for (const d of drivers) if (d !== "postgres" && d !== "pglite") throw new Error(`--drivers: postgres and/or pglite, comma-separated (got ${d})`);
   return drivers as Driver[];
+}
+
+/**
+ * One API process on a fresh database of `driver` (a new Postgres database, or PGlite in a fresh data directory) for
+ * `use`; the process, the database and the directory are gone afterwards, whatever happens. `name` names the process
+ * (`api-<name>-<driver>`) and the database (`tunelab_bench_<name>_...`).
+ */
+export async function withApiOnDriver<T>(
+  driver: Driver,
+  name: string,
+  use: (api: ApiProcess, db: { url: string; name: string } | null) => Promise<T>,
+): Promise<T> {
+  const db = driver === "postgres" ? await freshDatabase(`tunelab_bench_${name.replace(/[^a-z0-9]+/gi, "_")}`) : null;
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "tunelab-bench-"));
+  try {
+    const api = await startApiProcess({ databaseUrl: db?.url, dataDir, name: `api-${name}-${driver}` });
+    try {
+      return await use(api, db);
+    } finally {
+      await api.stop();
+    }
+  } finally {
+    await db?.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
 }
 
 /** Runs each driver's variant in turn, each described with the machine's load at its own start. */

@@ -9,9 +9,6 @@
  * No target in issue 7: it measures "fast where users feel it" for a run that trains for hours (docs/benchmarks.md,
  * "Seventeenth session").
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import WebSocket from "ws";
 import { RunEventsDocument } from "../../../apps/web/src/gql/graphql";
 import {
@@ -20,7 +17,6 @@ import {
   type Driver,
   driversArg,
   forEachDriver,
-  freshDatabase,
   Gql,
   machineLine,
   nowMs,
@@ -30,9 +26,9 @@ import {
   REPORT_LOGS,
   REPORT_PROGRESS,
   round,
-  startApiProcess,
   table,
   wholeArg,
+  withApiOnDriver,
   workerWithRunningRun,
 } from "./common";
 import { epochMetrics } from "./ingest-load";
@@ -89,64 +85,57 @@ async function openRunPage(apiUrl: string, runId: string, lastSeq: number): Prom
   }
 }
 
-async function runDriver(driver: Driver) {
-  const db = driver === "postgres" ? await freshDatabase("tunelab_bench_run_page_replay") : null;
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), "tunelab-bench-"));
-  const api = await startApiProcess({ databaseUrl: db?.url, dataDir, name: `api-run-page-replay-${driver}` });
-  try {
-    const gql = new Gql(api.url);
-    const seconds = Math.round(HOURS * 3600);
-    const epochs = Math.max(1, Math.floor(seconds / EPOCH_SECONDS));
-    const { workerId, runId } = await workerWithRunningRun(gql, await datasetIdByName(gql, "iris"), `run-page-replay-${driver}`, { learningRate: 0.01, epochs, batchSize: 8 });
-    // The worker's reports over the simulated hours, one request at a time as the worker's reporter sends them.
-    const t0 = nowMs();
-    const progressLatencies: number[] = [];
-    const batchesPerEpoch = EPOCH_SECONDS * PROGRESS_PER_SECOND;
-    let epoch = 0;
-    for (let s = 0; s < seconds * PROGRESS_PER_SECOND; s++) {
-      const t = nowMs();
-      await gql.q(REPORT_PROGRESS, { w: workerId, r: runId, i: { phase: "train", done: (s % batchesPerEpoch) + 1, total: batchesPerEpoch } });
-      progressLatencies.push(nowMs() - t);
-      if ((s + 1) % batchesPerEpoch === 0 && epoch < epochs) {
-        epoch++;
-        await gql.q(REPORT_EPOCHS, { w: workerId, r: runId, e: [{ epoch, metrics: epochMetrics(epoch) }] });
-        await gql.q(REPORT_LOGS, { w: workerId, r: runId, l: [{ level: "info", message: `epoch ${epoch}: loss ${epochMetrics(epoch).loss.toFixed(4)}`, seq: epoch }] });
+function runDriver(driver: Driver) {
+  return withApiOnDriver(driver, "run-page-replay", async (api) => {
+      const gql = new Gql(api.url);
+      const seconds = Math.round(HOURS * 3600);
+      const epochs = Math.max(1, Math.floor(seconds / EPOCH_SECONDS));
+      const { workerId, runId } = await workerWithRunningRun(gql, await datasetIdByName(gql, "iris"), `run-page-replay-${driver}`, { learningRate: 0.01, epochs, batchSize: 8 });
+      // The worker's reports over the simulated hours, one request at a time as the worker's reporter sends them.
+      const t0 = nowMs();
+      const progressLatencies: number[] = [];
+      const batchesPerEpoch = EPOCH_SECONDS * PROGRESS_PER_SECOND;
+      let epoch = 0;
+      for (let s = 0; s < seconds * PROGRESS_PER_SECOND; s++) {
+        const t = nowMs();
+        await gql.q(REPORT_PROGRESS, { w: workerId, r: runId, i: { phase: "train", done: (s % batchesPerEpoch) + 1, total: batchesPerEpoch } });
+        progressLatencies.push(nowMs() - t);
+        if ((s + 1) % batchesPerEpoch === 0 && epoch < epochs) {
+          epoch++;
+          await gql.q(REPORT_EPOCHS, { w: workerId, r: runId, e: [{ epoch, metrics: epochMetrics(epoch) }] });
+          await gql.q(REPORT_LOGS, { w: workerId, r: runId, l: [{ level: "info", message: `epoch ${epoch}: loss ${epochMetrics(epoch).loss.toFixed(4)}`, seq: epoch }] });
+        }
+        if (s % 2000 === 1999) process.stdout.write(`\r${driver}: ${s + 1} of ${seconds * PROGRESS_PER_SECOND} progress reports`);
       }
-      if (s % 2000 === 1999) process.stdout.write(`\r${driver}: ${s + 1} of ${seconds * PROGRESS_PER_SECOND} progress reports`);
-    }
-    process.stdout.write("\n");
-    const reportSeconds = (nowMs() - t0) / 1000;
-    const { run } = await gql.q<{ run: { lastEventSeq: number } }>(`query($id: ID!) { run(id: $id) { lastEventSeq } }`, { id: runId });
-    const opens: Open[] = [];
-    for (let i = 0; i < OPENS + 1; i++) {
-      const o = await openRunPage(api.url, runId, run.lastEventSeq);
-      if (i > 0) opens.push(o); // the first open warms the API's subscription path up
-    }
-    const sorted = opens.map((o) => o.ms).sort((a, b) => a - b);
-    const o = opens[0]!;
-    progressLatencies.sort((a, b) => a - b);
-    return {
-      driver,
-      simulatedHours: HOURS,
-      progressReports: seconds * PROGRESS_PER_SECOND,
-      epochs: epoch,
-      lastSeq: run.lastEventSeq,
-      reportSeconds: round(reportSeconds, 1),
-      progressP50Ms: round(percentile(progressLatencies, 50), 2),
-      progressP99Ms: round(percentile(progressLatencies, 99), 2),
-      opens: OPENS,
-      openP50Ms: round(percentile(sorted, 50), 1),
-      openMaxMs: round(sorted[sorted.length - 1]!, 1),
-      eventsReplayed: o.events,
-      progressReplayed: o.progressEvents,
-      messages: o.messages,
-      kib: round(o.bytes / 1024, 0),
-    };
-  } finally {
-    await api.stop();
-    await db?.drop();
-    await rm(dataDir, { recursive: true, force: true });
-  }
+      process.stdout.write("\n");
+      const reportSeconds = (nowMs() - t0) / 1000;
+      const { run } = await gql.q<{ run: { lastEventSeq: number } }>(`query($id: ID!) { run(id: $id) { lastEventSeq } }`, { id: runId });
+      const opens: Open[] = [];
+      for (let i = 0; i < OPENS + 1; i++) {
+        const o = await openRunPage(api.url, runId, run.lastEventSeq);
+        if (i > 0) opens.push(o); // the first open warms the API's subscription path up
+      }
+      const sorted = opens.map((o) => o.ms).sort((a, b) => a - b);
+      const o = opens[0]!;
+      progressLatencies.sort((a, b) => a - b);
+      return {
+        driver,
+        simulatedHours: HOURS,
+        progressReports: seconds * PROGRESS_PER_SECOND,
+        epochs: epoch,
+        lastSeq: run.lastEventSeq,
+        reportSeconds: round(reportSeconds, 1),
+        progressP50Ms: round(percentile(progressLatencies, 50), 2),
+        progressP99Ms: round(percentile(progressLatencies, 99), 2),
+        opens: OPENS,
+        openP50Ms: round(percentile(sorted, 50), 1),
+        openMaxMs: round(sorted[sorted.length - 1]!, 1),
+        eventsReplayed: o.events,
+        progressReplayed: o.progressEvents,
+        messages: o.messages,
+        kib: round(o.bytes / 1024, 0),
+      };
+  });
 }
 
 await forEachDriver(DRIVERS, async (driver, machine) => {

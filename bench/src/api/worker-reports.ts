@@ -10,9 +10,6 @@
  * No target in issue 7: it measures the report path of the tracking-overhead runs, whose most frequent request is
  * progress (docs/benchmarks.md, "Sixteenth session").
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import pg from "pg";
 import {
   ADMIN_URL,
@@ -20,7 +17,6 @@ import {
   type Driver,
   driversArg,
   forEachDriver,
-  freshDatabase,
   Gql,
   machineLine,
   nowMs,
@@ -31,9 +27,9 @@ import {
   REPORT_LOGS,
   REPORT_PROGRESS,
   round,
-  startApiProcess,
   table,
   wholeArg,
+  withApiOnDriver,
   workerWithRunningRun,
 } from "./common";
 import { epochMetrics } from "./ingest-load";
@@ -68,46 +64,42 @@ function reporter(gql: Gql, workerId: string, runId: string) {
   };
 }
 
-async function runDriver(driver: Driver): Promise<KindResult[]> {
-  const db = driver === "postgres" ? await freshDatabase("tunelab_bench_worker_reports") : null;
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), "tunelab-bench-"));
-  const api = await startApiProcess({ databaseUrl: db?.url, dataDir, name: `api-worker-reports-${driver}` });
-  const admin = db ? new pg.Client({ connectionString: ADMIN_URL }) : null;
-  try {
-    await admin?.connect();
-    const gql = new Gql(api.url);
-    // A run of many epochs, so that the epochs sent over every round stay within its configured count.
-    const epochs = WARMUP + CALLS + ROUNDS;
-    const { workerId, runId } = await workerWithRunningRun(gql, await datasetIdByName(gql, "iris"), `worker-reports-${driver}`, { learningRate: 0.01, epochs, batchSize: 8 });
-    const send = reporter(gql, workerId, runId);
-    for (let i = 0; i < WARMUP; i++) for (const kind of KINDS) await send(kind);
-    const results = new Map<Kind, KindResult>(KINDS.map((kind) => [kind, { kind, calls: 0, latencies: [], apiCpuSeconds: 0, postgresCpuSeconds: 0 }]));
-    const pgCpu = async () => (admin && db ? postgresBackendCpu(admin, db.name) : new Map<number, number>());
-    for (let round_ = 0; round_ < ROUNDS; round_++) {
-      const calls = Math.ceil(CALLS / ROUNDS);
-      for (const kind of round_ % 2 === 0 ? KINDS : [...KINDS].reverse()) {
-        const r = results.get(kind)!;
-        const pg0 = await pgCpu();
-        const api0 = api.cpuSeconds();
-        for (let i = 0; i < calls; i++) {
-          const t0 = nowMs();
-          await send(kind);
-          r.latencies.push(nowMs() - t0);
+function runDriver(driver: Driver): Promise<KindResult[]> {
+  return withApiOnDriver(driver, "worker-reports", async (api, db) => {
+    const admin = db ? new pg.Client({ connectionString: ADMIN_URL }) : null;
+    try {
+      await admin?.connect();
+      const gql = new Gql(api.url);
+      // A run of many epochs, so that the epochs sent over every round stay within its configured count.
+      const epochs = WARMUP + CALLS + ROUNDS;
+      const { workerId, runId } = await workerWithRunningRun(gql, await datasetIdByName(gql, "iris"), `worker-reports-${driver}`, { learningRate: 0.01, epochs, batchSize: 8 });
+      const send = reporter(gql, workerId, runId);
+      for (let i = 0; i < WARMUP; i++) for (const kind of KINDS) await send(kind);
+      const results = new Map<Kind, KindResult>(KINDS.map((kind) => [kind, { kind, calls: 0, latencies: [], apiCpuSeconds: 0, postgresCpuSeconds: 0 }]));
+      const pgCpu = async () => (admin && db ? postgresBackendCpu(admin, db.name) : new Map<number, number>());
+      for (let round_ = 0; round_ < ROUNDS; round_++) {
+        const calls = Math.ceil(CALLS / ROUNDS);
+        for (const kind of round_ % 2 === 0 ? KINDS : [...KINDS].reverse()) {
+          const r = results.get(kind)!;
+          const pg0 = await pgCpu();
+          const api0 = api.cpuSeconds();
+          for (let i = 0; i < calls; i++) {
+            const t0 = nowMs();
+            await send(kind);
+            r.latencies.push(nowMs() - t0);
+          }
+          r.apiCpuSeconds += api.cpuSeconds() - api0;
+          const pg1 = await pgCpu();
+          for (const [pid, v] of pg1) r.postgresCpuSeconds += v - (pg0.get(pid) ?? 0);
+          r.calls += calls;
         }
-        r.apiCpuSeconds += api.cpuSeconds() - api0;
-        const pg1 = await pgCpu();
-        for (const [pid, v] of pg1) r.postgresCpuSeconds += v - (pg0.get(pid) ?? 0);
-        r.calls += calls;
       }
+      await api.saveProfile(`api-worker-reports-${driver}`);
+      return KINDS.map((k) => results.get(k)!);
+    } finally {
+      await admin?.end().catch(() => undefined);
     }
-    await api.saveProfile(`api-worker-reports-${driver}`);
-    return KINDS.map((k) => results.get(k)!);
-  } finally {
-    await admin?.end().catch(() => undefined);
-    await api.stop();
-    await db?.drop();
-    await rm(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
 const LABEL: Record<Kind, string> = {
